@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""Set up and run nvmxlab from a fresh checkout.
+
+    python3 dev.py lab     make .venv, install everything, open JupyterLab on notebooks/
+    python3 dev.py test    make .venv, install everything (and Chromium), run ruff and pytest
+    python3 dev.py bench   make .venv, install everything, run benchmarks/*.py once each
+
+Arguments after the command go to JupyterLab, pytest or each benchmark script, e.g.
+`python3 dev.py test -k floor -s`.
+
+Only the standard library is used here: this file runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import os
+import secrets
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / "bin" / "python"
+STAMP = VENV / ".nvmxlab-install-stamp"
+EXTRAS = "lab,test"
+# The Binder pins double as constraints here, so a laptop, CI and Binder run the same versions.
+PINS = ROOT / "binder" / "requirements.txt"
+CHROMIUM = Path("/usr/bin/chromium")
+MIN_PYTHON = (3, 11)
+PIP_ENV = {
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    # Playwright's own browser download cannot work offline; the tests use Debian's chromium.
+    "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+}
+
+
+class Failed(Exception):
+    """A step failed; the message says what to do about it."""
+
+
+def say(message: str) -> None:
+    print(f"[dev.py] {message}", flush=True)
+
+
+def run(cmd: list, *, env: dict | None = None, check: bool = True) -> int:
+    say("$ " + shlex.join(str(part) for part in cmd))
+    merged = {**os.environ, **PIP_ENV, **(env or {})}
+    code = subprocess.run([str(part) for part in cmd], cwd=ROOT, env=merged).returncode
+    if check and code != 0:
+        raise Failed(f"command failed with exit status {code}: {cmd[0]} ...")
+    return code
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def apt_install(*packages: str) -> None:
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update"], env=env)
+    # Recommends would pull in ~100 desktop packages that a headless test never uses.
+    run(["apt-get", "install", "-y", "--no-install-recommends", *packages], env=env)
+
+
+# --- the virtual environment -------------------------------------------------------------
+
+
+def check_python() -> None:
+    if sys.version_info < MIN_PYTHON:
+        wanted = ".".join(map(str, MIN_PYTHON))
+        raise Failed(f"nvmxlab needs Python {wanted} or newer; this is {sys.version.split()[0]}")
+
+
+def ensure_venv_support() -> None:
+    """Debian splits `venv`'s pip bootstrap (ensurepip) into the python3.X-venv package."""
+    if importlib.util.find_spec("ensurepip") is not None:
+        return
+    package = f"python3.{sys.version_info.minor}-venv"
+    if not (is_root() and shutil.which("apt-get")):
+        raise Failed(
+            f"this Python cannot make a virtual environment; install {package} "
+            f"(as root: apt-get install {package}) and run dev.py again"
+        )
+    say(f"ensurepip is missing: installing Debian's {package}")
+    apt_install(package)
+
+
+def ensure_venv() -> None:
+    check_python()
+    if VENV_PYTHON.exists():
+        say(f"using the virtual environment {VENV.relative_to(ROOT)}/")
+        return
+    ensure_venv_support()
+    say(f"creating the virtual environment {VENV.relative_to(ROOT)}/")
+    # A half-made .venv (interrupted earlier) would make `venv` fail or leave pip missing.
+    shutil.rmtree(VENV, ignore_errors=True)
+    run([sys.executable, "-m", "venv", VENV])
+
+
+def install_fingerprint() -> str:
+    digest = hashlib.sha256(EXTRAS.encode())
+    for path in (ROOT / "pyproject.toml", PINS):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def pinned_constraints() -> str:
+    """The named pins of binder/requirements.txt; pip constraints may not hold its `.` line."""
+    lines = []
+    for line in PINS.read_text().splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement and not requirement.startswith((".", "-", "/")):
+            lines.append(requirement)
+    return "\n".join(lines) + "\n"
+
+
+def ensure_installed() -> None:
+    fingerprint = install_fingerprint()
+    if STAMP.exists() and STAMP.read_text().strip() == fingerprint:
+        say(
+            "dependencies are up to date (pyproject.toml and binder pins unchanged): "
+            "skipping pip install"
+        )
+        return
+    say(f"installing nvmxlab with the [{EXTRAS}] extras into .venv (editable)")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as constraints:
+        constraints.write(pinned_constraints())
+    try:
+        run([VENV_PYTHON, "-m", "pip", "install", "-c", constraints.name, "-e", f".[{EXTRAS}]"])
+    finally:
+        os.unlink(constraints.name)
+    STAMP.write_text(fingerprint + "\n")
+
+
+def prepare() -> None:
+    ensure_venv()
+    ensure_installed()
+
+
+# --- lab -----------------------------------------------------------------------------------
+
+
+def free_port(preferred: int = 8888, tries: int = 20) -> int:
+    for port in range(preferred, preferred + tries):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cmd_lab(extra: list[str]) -> int:
+    prepare()
+    notebooks = ROOT / "notebooks"
+    root_dir = notebooks if notebooks.is_dir() else ROOT
+    port = free_port()
+    token = secrets.token_hex(16)
+    start = "lab/tree/00-welcome.ipynb" if (root_dir / "00-welcome.ipynb").exists() else "lab"
+    cmd = [
+        str(VENV_PYTHON),
+        "-m",
+        "jupyter",
+        "lab",
+        f"--ServerApp.root_dir={root_dir}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+    ]
+    if is_root():
+        cmd.append("--allow-root")  # JupyterLab refuses to run as root without it
+    cmd += extra
+    say(f"starting JupyterLab on {root_dir.relative_to(ROOT.parent)}/ (Ctrl-C twice to stop)")
+    say(f"open  http://127.0.0.1:{port}/{start}?token={token}")
+    say("$ " + shlex.join(cmd))
+    sys.stdout.flush()
+    # Hand the terminal to JupyterLab, so that Ctrl-C and its shutdown prompt behave as usual.
+    os.execve(cmd[0], cmd, {**os.environ, **PIP_ENV})
+    return 0  # not reached
+
+
+# --- test ----------------------------------------------------------------------------------
+
+
+def ensure_chromium() -> None:
+    if CHROMIUM.exists():
+        say(f"browser tests will use {CHROMIUM}")
+        return
+    if is_root() and shutil.which("apt-get"):
+        say(f"{CHROMIUM} is missing: installing Debian's chromium for the browser tests")
+        apt_install("chromium")
+        return
+    say(
+        f"{CHROMIUM} is missing and this is not root, so it cannot be installed here. "
+        "Ask for `apt-get install chromium`; until then the browser tests skip "
+        "(and fail when CI=true)."
+    )
+
+
+def cmd_test(extra: list[str]) -> int:
+    prepare()
+    ensure_chromium()
+    say("lint: ruff check .")
+    lint = run([VENV_PYTHON, "-m", "ruff", "check", "."], check=False)
+    say("tests: pytest")
+    tests = run([VENV_PYTHON, "-m", "pytest", *extra], check=False)
+    if tests == 5:
+        # pytest's "no tests collected": never a pass, since this project has tests.
+        say("pytest collected no tests: treating that as a failure")
+    if lint != 0:
+        say(f"ruff check failed (exit status {lint})")
+    if lint != 0 or tests != 0:
+        say("FAILED")
+        return 1
+    say("all checks passed")
+    return 0
+
+
+# --- bench ---------------------------------------------------------------------------------
+
+
+def cmd_bench(extra: list[str]) -> int:
+    prepare()
+    # Files starting with "_" are helpers that the scripts import, not benchmarks.
+    scripts = [
+        path for path in sorted((ROOT / "benchmarks").glob("*.py")) if not path.name.startswith("_")
+    ]
+    if not scripts:
+        say("no benchmarks/*.py yet: nothing to run")
+        return 0
+    failed = [path.name for path in scripts if run([VENV_PYTHON, path, *extra], check=False) != 0]
+    if failed:
+        say("benchmarks that failed: " + ", ".join(failed))
+        return 1
+    say(f"{len(scripts)} benchmark script(s) ran")
+    return 0
+
+
+COMMANDS = {"lab": cmd_lab, "test": cmd_test, "bench": cmd_bench}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python3 dev.py",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument(
+        "extra",
+        nargs=argparse.REMAINDER,
+        help="passed on to JupyterLab, pytest or the benchmark scripts",
+    )
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args.extra)
+    except Failed as failure:
+        say(f"error: {failure}")
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
