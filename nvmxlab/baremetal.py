@@ -1,0 +1,67 @@
+"""The reference world: L1 runs directly on the hardware, with no L0.
+
+L1 is the host in VMX root operation and vmcs12 is a real VMCS.  An interrupt for L1 comes
+from a device through the physical local APIC.
+"""
+
+from __future__ import annotations
+
+from .cpu import ALL_CONTROLS, Cpu
+from .l1 import L1Hypervisor
+from .lapic import Lapic
+from .vmcs import Vmcs
+from .vmx import EventInfo
+from .world import World
+
+
+def vmcs12_from(world: World, owners: tuple[str, ...]) -> Vmcs:
+    """vmcs12 as L1 programs it from the scenario, with L2's initial guest state."""
+    v = Vmcs("vmcs12", **world.scenario.vmcs12, ept_owners=owners)
+    v.guest_if = world.l2.rflags_if
+    return v
+
+
+# A successful VM entry into L2, as L1 and L2 observe it.
+ENTRY_VIEWS = (("L1", {"kind": "entry"}), ("L2", {"kind": "entry"}))
+
+
+class BareMetal:
+    def __init__(self, world: World):
+        self.world = world
+        self.apic = Lapic("local APIC", owner="HW")
+        self.cpu = Cpu(world, self.apic, ALL_CONTROLS)
+        self.vmcs12 = vmcs12_from(world, ("L1",))
+        self.l1_hv = L1Hypervisor(world, self.vmcs12, self.apic)
+        world.raise_to_l1 = self.raise_to_l1
+        world.snapshot = self.snapshot
+
+    def raise_to_l1(self, index: int, ev: EventInfo) -> None:
+        coalesced = not self.apic.set_irr(ev.vector, index)
+        self.world.trace.add("HW", "apic", "IRR", f"{self.apic.name}: IRR 0x{ev.vector:02x}"
+                             + (" (coalesced)" if coalesced else ""), {"vector": ev.vector})
+
+    def snapshot(self) -> tuple:
+        return (self.world.context_state(), tuple(self.apic.irr), tuple(self.apic.isr),
+                self.vmcs12.snapshot(), self.l1_hv.reinject)
+
+    def run(self) -> None:
+        world, cpu, l1, l2, v = self.world, self.cpu, self.world.l1, self.world.l2, self.vmcs12
+        while True:
+            instr = cpu.run_root(l1)
+            error = cpu.vmentry(v, l2, instr == "vmlaunch", "HW", ENTRY_VIEWS)
+            if error is not None:
+                self.vmfail(instr, error)
+                continue
+            world.l1_vmx_instruction(instr)
+            world.checkpoint()
+            cpu.run(v, l2)
+            l1.load_host_state()  # the VM exit loads L1's host state (SDM 28.5)
+
+    def vmfail(self, instr: str, error: int) -> None:
+        l1 = self.world.l1
+        self.world.trace.add("HW", "vmfail", instr.upper(), Cpu.error_text(error),
+                             {"error": error},
+                             views=(("L1", {"kind": "vmfail", "error": error}),))
+        l1.retire(instr)
+        self.world.retired(l1, instr)
+        self.world.l1_vmx_instruction(instr)

@@ -1,0 +1,258 @@
+"""One logical processor with VMX: VM entry, VMX non-root execution, VM exit.
+
+The same hardware serves both worlds.  On bare metal L1 is the host and its VMCS is vmcs12;
+in the nested world L0 is the host and runs L1 in vmcs01 and L2 in vmcs02.  What happens is
+decided by the VMCS controls and the local APIC, never by who is running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .guest import Context
+from .lapic import Lapic
+from .vmcs import Vmcs
+from .vmx import (
+    CONTROLS,
+    HLT,
+    VMX_ERROR_TEXT,
+    VMXERR_ENTRY_INVALID_CONTROL_FIELD,
+    VMXERR_VMLAUNCH_NONCLEAR_VMCS,
+    VMXERR_VMRESUME_NONLAUNCHED_VMCS,
+    EventInfo,
+    ExitReason,
+)
+
+if TYPE_CHECKING:
+    from .world import World
+
+
+class Idle(Exception):
+    """Nothing can happen any more: the running level waits and no event is pending."""
+
+
+@dataclass(frozen=True)
+class VmExit:
+    reason: ExitReason
+    vmcs: Vmcs
+
+
+ALL_CONTROLS = frozenset(CONTROLS)
+
+
+class Cpu:
+    def __init__(self, world: World, apic: Lapic, caps: frozenset[str] = ALL_CONTROLS):
+        self.world = world
+        self.apic = apic  # the physical local APIC
+        self.caps = caps  # the controls the VMX capability MSRs allow (SDM A.3-A.5)
+        self.trace = world.trace
+        self.in_guest = False  # vcpu->mode == IN_GUEST_MODE, for kicks
+
+    # -- VM entry (SDM ch. 27) ---------------------------------------------------------------
+    def vmentry(self, vmcs: Vmcs, guest: Context, launch: bool, level: str,
+                views: tuple = ()) -> int | None:
+        """VMLAUNCH/VMRESUME: returns a VM-instruction error (VMfailValid) or None."""
+        error = None
+        if launch and vmcs.launched:
+            error = VMXERR_VMLAUNCH_NONCLEAR_VMCS
+        elif not launch and not vmcs.launched:
+            error = VMXERR_VMRESUME_NONLAUNCHED_VMCS
+        else:
+            refused = [c for c, on in vmcs.controls().items() if on and c not in self.caps]
+            if refused:
+                error = VMXERR_ENTRY_INVALID_CONTROL_FIELD
+        if error is not None:
+            vmcs.vm_instruction_error = error
+            return error
+        vmcs.launched = True
+        vmcs.load_guest(guest)
+        self.trace.add(level, "vmentry", "VMLAUNCH" if launch else "VMRESUME",
+                       f"checks passed; enter {guest.level} with {vmcs.name}",
+                       {"vmcs": vmcs.name, "inject": vmcs.entry_intr_info and
+                        vmcs.entry_intr_info.to_json()}, views)
+        return None
+
+    @staticmethod
+    def error_text(error: int) -> str:
+        return f"VMfailValid, VM-instruction error {error} ({VMX_ERROR_TEXT[error]})"
+
+    # -- VMX non-root operation (SDM ch. 26) -------------------------------------------------------
+    def run(self, vmcs: Vmcs, guest: Context) -> VmExit:
+        """Run `guest` under `vmcs` from a successful VM entry until the next VM exit."""
+        injected = vmcs.entry_intr_info
+        if injected is not None:
+            # Event injection completes the VM entry, before any instruction (SDM 27.6).
+            vmcs.entry_intr_info = None
+            exit_ = self.deliver(vmcs, guest, injected, "VM-entry event injection")
+            if exit_:
+                return exit_
+        if vmcs.preemption_timer_zero:
+            vmcs.preemption_timer_zero = False
+            return self.vmexit(vmcs, guest, ExitReason.PREEMPTION_TIMER,
+                               why="VMX-preemption timer was 0 at VM entry: immediate exit")
+        self.in_guest = True
+        try:
+            while True:
+                exit_ = self._boundary(vmcs, guest)
+                if exit_:
+                    return exit_
+                exit_ = self._execute(vmcs, guest)
+                if exit_:
+                    return exit_
+        finally:
+            self.in_guest = False
+
+    def _boundary(self, vmcs: Vmcs, guest: Context) -> VmExit | None:
+        """Events recognised at an instruction boundary, by priority (SDM 6.9, 26.7.5)."""
+        if vmcs.interrupt_window_exiting and not guest.interrupts_blocked:
+            return self.vmexit(vmcs, guest, ExitReason.INTERRUPT_WINDOW,
+                               why="interrupt-window exiting and the guest can take "
+                                   "interrupts (IF = 1, no STI blocking)")
+        if self.apic.irr and self.apic.has_interrupt():
+            if vmcs.external_interrupt_exiting:
+                return self._external_interrupt_exit(vmcs, guest)
+            if not guest.interrupts_blocked:
+                vector, ids = self.apic.ack()
+                ev = EventInfo(vector, ids=tuple(ids), source=self.apic)
+                return self.deliver(vmcs, guest, ev, "external interrupt, external-interrupt "
+                                    "exiting = 0: through the guest's IDT")
+        if guest.activity == HLT:
+            raise Idle(f"{guest.level} is halted in VMX non-root operation and no event is "
+                       "pending")
+        return None
+
+    def _external_interrupt_exit(self, vmcs: Vmcs, guest: Context) -> VmExit:
+        # With external-interrupt exiting the interrupt causes a VM exit whatever the guest's
+        # IF and blocking (SDM 26.2).  Acknowledge only if "acknowledge interrupt on exit".
+        if vmcs.ack_interrupt_on_exit:
+            vector, ids = self.apic.ack()
+            self.trace.add("HW", "apic", "acknowledge", f"acknowledge interrupt on exit: "
+                           f"{self.apic.name} IRR→ISR 0x{vector:02x}", {"vector": vector})
+            return self.vmexit(vmcs, guest, ExitReason.EXTERNAL_INTERRUPT,
+                               intr_info=EventInfo(vector, ids=tuple(ids), source=self.apic),
+                               why="external-interrupt exiting: the interrupt exits whatever "
+                                   "the guest's IF; acknowledged, vector in the exit")
+        return self.vmexit(vmcs, guest, ExitReason.EXTERNAL_INTERRUPT,
+                           why="external-interrupt exiting: the interrupt exits whatever the "
+                               "guest's IF; not acknowledged, it stays pending in the APIC")
+
+    def _execute(self, vmcs: Vmcs, guest: Context) -> VmExit | None:
+        instr = guest.fetch()
+        if instr in ("nop", "cli", "sti"):
+            guest.execute_simple(instr)
+            self.world.retired(guest, instr)
+            return None
+        if instr == "iret":
+            guest.iret()
+            self.world.retired(guest, instr)
+            return None
+        if instr == "eoi":
+            return self._eoi(vmcs, guest)
+        if instr == "hlt":
+            if vmcs.hlt_exiting and not guest.at_end:
+                return self._instruction_exit(vmcs, guest, instr, ExitReason.HLT, "HLT exiting")
+            guest.halt()
+            self.world.retired(guest, instr)
+            self.trace.add(guest.level, "halt", "HLT", "activity state HLT until an event")
+            return None
+        if instr == "vmcall":
+            return self._instruction_exit(vmcs, guest, instr, ExitReason.VMCALL,
+                                          "VMCALL always exits in VMX non-root operation")
+        # vmlaunch/vmresume in VMX non-root operation always exit (SDM 26.1.2).
+        if guest.on_vmx_instruction:
+            guest.on_vmx_instruction(instr)
+        reason = ExitReason.VMLAUNCH if instr == "vmlaunch" else ExitReason.VMRESUME
+        return self.vmexit(vmcs, guest, reason,
+                           why=f"{instr.upper()} always exits in VMX non-root operation")
+
+    def _instruction_exit(self, vmcs, guest, instr, reason, why) -> VmExit:
+        # The exit happens instead of the instruction: guest RIP still points at it, and the
+        # hypervisor that handles the exit skips it (see L1Hypervisor.before_entry).
+        return self.vmexit(vmcs, guest, reason, why=why)
+
+    def _eoi(self, vmcs: Vmcs, guest: Context) -> VmExit | None:
+        apic = guest.in_service[-1][0] if guest.in_service else None
+        if apic is not None and vmcs.intercept_eoi and apic.owner == "L0":
+            # A write to the x2APIC EOI MSR of an APIC that L0 emulates exits to L0.
+            return self.vmexit(vmcs, guest, ExitReason.MSR_WRITE, qualification="x2APIC EOI",
+                               why="the MSR bitmap intercepts the x2APIC EOI register")
+        eoi(self.trace, guest)
+        guest.retire("eoi")
+        self.world.retired(guest, "eoi")
+        return None
+
+    # -- event delivery through the guest's IDT ------------------------------------------------
+    def deliver(self, vmcs: Vmcs, guest: Context, ev: EventInfo, why: str) -> VmExit | None:
+        owner = self.world.idt_fault_owner(guest, vmcs)
+        if owner:
+            # Delivery itself faults (the handler's page is missing in an EPT): the exit
+            # records the event in the IDT-vectoring information (SDM 28.2.4).
+            return self.vmexit(vmcs, guest, ExitReason.EPT_VIOLATION, idt_vectoring=ev,
+                               qualification=f"{guest.level}'s IDT handler not mapped in "
+                                             f"{owner}'s EPT",
+                               why=f"delivering {ev} faulted: EPT violation during delivery")
+        self.world.delivered(guest, ev, why)
+        return None
+
+    # -- VM exit (SDM ch. 28) --------------------------------------------------------------------
+    def vmexit(self, vmcs: Vmcs, guest: Context, reason: ExitReason, *, why: str,
+               intr_info: EventInfo | None = None, idt_vectoring: EventInfo | None = None,
+               qualification: str = "") -> VmExit:
+        self.in_guest = False
+        vmcs.save_guest(guest)
+        vmcs.exit_reason = reason
+        vmcs.exit_intr_info = intr_info
+        vmcs.idt_vectoring_info = idt_vectoring
+        vmcs.exit_qualification = qualification
+        vmcs.entry_intr_info = None  # the valid bit is cleared on every VM exit (SDM 28.2.3)
+        self.world.hw_vmexit(vmcs, guest, reason, why)
+        return VmExit(reason, vmcs)
+
+    # -- VMX root operation (bare metal only: L1 is the host) ------------------------------------
+    def run_root(self, host: Context) -> str:
+        """Run `host` until it executes VMLAUNCH or VMRESUME; returns which."""
+        while True:
+            if self.apic.irr and not host.interrupts_blocked and self.apic.has_interrupt():
+                vector, ids = self.apic.ack()
+                ev = EventInfo(vector, ids=tuple(ids), source=self.apic)
+                self.world.delivered(host, ev, "external interrupt, IF = 1: through the "
+                                     "host's IDT")
+                continue
+            instr = host.fetch()
+            if instr in ("vmlaunch", "vmresume"):
+                if host.on_vmx_instruction:
+                    host.on_vmx_instruction(instr)
+                return instr
+            if host.activity == HLT:
+                raise Idle(f"{host.level} is halted with no event pending")
+            if instr == "hlt":
+                host.halt()
+                self.world.retired(host, instr)
+                self.trace.add(host.level, "halt", "HLT", "activity state HLT until an "
+                               "interrupt")
+            elif instr == "iret":
+                host.iret()
+                self.world.retired(host, instr)
+            elif instr == "eoi":
+                eoi(self.trace, host)
+                host.retire(instr)
+                self.world.retired(host, instr)
+            elif instr == "vmcall":
+                # VMCALL in VMX root operation outside SMM fails (VMfailInvalid, SDM 31.3).
+                host.retire(instr)
+                self.world.retired(host, instr)
+            else:
+                host.execute_simple(instr)
+                self.world.retired(host, instr)
+
+
+def eoi(trace, guest: Context) -> None:
+    """EOI: clear the highest in-service vector of the APIC that delivered it (SDM 11.8.5)."""
+    if not guest.in_service:
+        trace.add(guest.level, "apic", "EOI", "no interrupt in service: ignored")
+        return
+    apic, _ = guest.in_service.pop()
+    vector = apic.eoi()
+    trace.add(guest.level, "apic", "EOI", f"{apic.name}: ISR 0x{vector:02x} cleared",
+              {"apic": apic.name, "vector": vector})

@@ -1,0 +1,32 @@
+"""Running a scenario in one world: bare metal, or nested under one of L0's policies."""
+
+from __future__ import annotations
+
+from .baremetal import BareMetal
+from .cpu import Idle
+from .kvm import POLICY_CLASSES
+from .result import Result
+from .scenario import Scenario
+from .world import Done, Livelock, World
+
+MODES = ("nested", "bare")
+
+
+def run(scenario: Scenario, mode: str = "nested", policy: str | None = None) -> Result:
+    """Run `scenario` and return its result (trace, views, deliveries, violations, stats)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r} (allowed: {', '.join(MODES)})")
+    if policy is not None and policy != scenario.policy:
+        scenario = scenario.with_overrides({"policy": policy})
+    world = World(scenario, mode)
+    machine = BareMetal(world) if mode == "bare" else POLICY_CLASSES[scenario.policy](world)
+    status, detail, loop = "settled", "", ""
+    try:
+        machine.run()
+    except Done as done:
+        status, detail = done.reason, done.detail
+    except Idle as idle:
+        status, detail = "idle", str(idle)
+    except Livelock as stuck:
+        status, detail, loop = "livelock", stuck.detail, stuck.loop
+    return Result.build(world, machine, status, detail, loop)

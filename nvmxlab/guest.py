@@ -1,0 +1,121 @@
+"""The architectural state of one guest level's instruction stream.
+
+A level (L1 or L2) runs little programs: `program`, `exit_handler` (L1), `irq_handler` and
+`nmi_handler`.  This is its RIP (stream + pc), RFLAGS.IF, interruptibility state (blocking by
+STI, blocking by NMI), activity state and the frames that IRET returns to.
+"""
+
+from __future__ import annotations
+
+from .lapic import Lapic
+from .vmx import ACTIVE, HLT
+
+
+class Context:
+    def __init__(self, level: str, programs: dict[str, list[str]], rflags_if: bool,
+                 repeat: bool):
+        self.level = level
+        self.programs = programs
+        self.repeat = repeat  # L2's program repeats forever; L1's runs once
+        self.stream = "program"
+        self.pc = 0
+        self.rflags_if = rflags_if
+        self.sti_blocking = False  # interruptibility bit 0: blocking by STI (SDM 25.4.2)
+        self.nmi_blocking = False  # interruptibility bit 3: blocking by NMI
+        self.activity = ACTIVE
+        self.frames: list[tuple[str, int, bool]] = []  # what IRET pops: stream, pc, IF
+        self.in_service: list[tuple[Lapic, int]] = []  # whose ISR an EOI clears
+        self.retired = 0
+        self._sti_shadow = False
+        # L1's software runs here just before VMLAUNCH/VMRESUME, and after each VM exit.
+        self.on_vmx_instruction = None
+        self.on_vmexit = None
+
+    # -- fetch -------------------------------------------------------------------------------
+    def fetch(self) -> str:
+        """The instruction at RIP.  Falling off the end of a stream behaves like HLT (but
+        retires nothing)."""
+        prog = self.programs[self.stream]
+        if self.pc >= len(prog):
+            if self.repeat and self.stream == "program":
+                self.pc = 0
+            else:
+                return "hlt"
+        return prog[self.pc]
+
+    @property
+    def at_end(self) -> bool:
+        return self.pc >= len(self.programs[self.stream]) and not (
+            self.repeat and self.stream == "program")
+
+    @property
+    def interrupts_blocked(self) -> bool:
+        """RFLAGS.IF = 0 or blocking by STI: a maskable interrupt is not recognised."""
+        return not self.rflags_if or self.sti_blocking
+
+    def where(self) -> str:
+        return f"{self.stream}[{self.pc}]"
+
+    # -- architectural transitions --------------------------------------------------------------
+    def retire(self, instr: str) -> None:
+        """Complete an instruction: advance RIP, count it, and end STI blocking (SDM 6.8.3)."""
+        if not self.at_end:
+            self.pc += 1
+        self.retired += 1
+        self.sti_blocking = instr == "sti" and self._sti_shadow
+
+    def execute_simple(self, instr: str) -> None:
+        """nop, cli, sti: the instructions whose effect is purely on this context."""
+        self._sti_shadow = False
+        if instr == "cli":
+            self.rflags_if = False
+        elif instr == "sti":
+            # STI blocks interrupts for one instruction only when it changes IF from 0 to 1.
+            self._sti_shadow = not self.rflags_if
+            self.rflags_if = True
+        self.retire(instr)
+
+    def halt(self) -> None:
+        """HLT completes (it counts as retired) and the level waits in the HLT activity state,
+        RIP already past the HLT.  Falling off the end of a stream halts without retiring."""
+        if not self.at_end:
+            self.pc += 1
+            self.retired += 1
+        self.sti_blocking = False
+        self.activity = HLT
+
+    def deliver(self, vector: int, apic: Lapic | None, nmi: bool = False) -> None:
+        """Deliver an event through this level's IDT (interrupt gate): push, IF = 0, jump."""
+        self.activity = ACTIVE  # an event wakes the level from HLT
+        self.frames.append((self.stream, self.pc, self.rflags_if))
+        self.rflags_if = False
+        self.sti_blocking = False
+        if nmi:
+            self.nmi_blocking = True
+            self.stream = "nmi_handler"
+        else:
+            self.stream = "irq_handler"
+            if apic is not None:
+                self.in_service.append((apic, vector))
+        self.pc = 0
+
+    def iret(self) -> None:
+        if self.stream == "nmi_handler":
+            self.nmi_blocking = False  # IRET unblocks NMIs (SDM 6.7.1)
+        if self.frames:
+            self.stream, self.pc, self.rflags_if = self.frames.pop()
+        else:
+            self.pc += 1
+        self.retired += 1
+        self.sti_blocking = False
+
+    def load_host_state(self) -> None:
+        """VM exit: RIP = exit handler, RFLAGS = 0x2 (IF = 0), no blocking (SDM 28.5.3)."""
+        self.stream = "exit_handler"
+        self.pc = 0
+        self.rflags_if = False
+        self.sti_blocking = False
+        self.activity = ACTIVE
+        self.frames.clear()
+        if self.on_vmexit:
+            self.on_vmexit()

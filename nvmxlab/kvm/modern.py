@@ -1,0 +1,156 @@
+"""Today's KVM (kvm-modern): nested events are checked in common code before injection.
+
+kvm_check_and_inject_events() calls kvm_check_nested_events() → vmx_check_nested_events(),
+which performs the exit to L1, or answers -EBUSY while nested_run_pending - and then L0
+requests an immediate exit so the deferred interrupt is not left waiting.
+"""
+
+from __future__ import annotations
+
+from ..cpu import VmExit
+from ..vmx import HLT, EventInfo, ExitReason
+from .x86 import EBUSY, Kvm
+
+
+class KvmModern(Kvm):
+    policy = "kvm-modern"
+
+    def extra_state(self) -> tuple:
+        return (self.req_immediate_exit,)
+
+    # -- x86.c -----------------------------------------------------------------------------------
+    def inject_pending_event(self) -> None:
+        """kvm_check_and_inject_events()."""
+        r = self.kvm_check_nested_events() if self.guest_mode else 0
+        if self.interrupt is not None:
+            # "Re-inject exceptions and events *especially* if immediate entry+exit to/from L2
+            # is needed."
+            self.vmx_inject_irq(self.interrupt, reinjected=True)
+        if r == EBUSY:
+            self.step("kvm_check_and_inject_events", "-EBUSY: an immediate entry and exit is "
+                      "needed first → req_immediate_exit")
+            self.req_immediate_exit = True
+            return
+        can_inject = self.interrupt is None  # !kvm_event_needs_reinjection()
+        if not self.kvm_cpu_has_interrupt():
+            return
+        r = self.vmx_interrupt_allowed(for_injection=True) if can_inject else EBUSY
+        if r == EBUSY:
+            self.step("kvm_check_and_inject_events", "interrupt_allowed() = -EBUSY → "
+                      "req_immediate_exit")
+            self.req_immediate_exit = True
+            return
+        if r:
+            self.interrupt = self.kvm_cpu_get_interrupt()
+            self.vmx_inject_irq(self.interrupt)
+        if self.kvm_cpu_has_interrupt():
+            self.enable_irq_window_on_current()
+
+    def kvm_check_nested_events(self) -> int:
+        return self.vmx_check_nested_events()
+
+    # -- vmx/nested.c ----------------------------------------------------------------------------
+    def vmx_check_nested_events(self) -> int:
+        run_pending = self.nested_run_pending and "ignore-nested-run-pending" not in self.bugs
+        block_nested_events = run_pending or self.interrupt is not None
+        if not (self.kvm_cpu_has_interrupt() and not self.vmx_interrupt_blocked()):
+            return 0
+        if block_nested_events:
+            why = "nested_run_pending" if run_pending else "an event needs re-injection"
+            self.step("vmx_check_nested_events", f"interrupt for L1, but {why} → -EBUSY")
+            return EBUSY
+        if not self.nested_exit_on_intr():
+            self.step("vmx_check_nested_events", "L1 does not exit on interrupts: L0 will "
+                      "inject into L2 (no_vmexit)")
+            return 0
+        if not self.nested_exit_intr_ack_set():
+            self.step("vmx_check_nested_events", "interrupt for L1, L1 exits on interrupts → "
+                      "nested_vmx_vmexit(EXTERNAL_INTERRUPT), no vector")
+            self.nested_vmx_vmexit(ExitReason.EXTERNAL_INTERRUPT,
+                                   why="exit to L1 as hardware would: interruption info "
+                                       "not valid, the interrupt stays pending")
+            return 0
+        vector = self.lapic.highest_irr()
+        if "ack-before-exit" in self.bugs:
+            self.kvm_cpu_get_interrupt()
+            self.nested_vmx_vmexit(ExitReason.EXTERNAL_INTERRUPT,
+                                   why="ack-on-exit, but the exit is emulated without "
+                                       "the vector")
+            return 0
+        self.step("vmx_check_nested_events", f"interrupt for L1, L1 exits on interrupts with "
+                  f"ack-on-exit → nested_vmx_vmexit(EXTERNAL_INTERRUPT, 0x{vector:02x})")
+        info = EventInfo(vector, ids=tuple(self.lapic.irr[vector]), source=self.lapic)
+        self.nested_vmx_vmexit(ExitReason.EXTERNAL_INTERRUPT, info,
+                               why="exit to L1 with the vector, as hardware with "
+                                   "acknowledge-interrupt-on-exit would")
+        # "ACK the interrupt _after_ emulating VM-Exit" (kvm_apic_ack_interrupt).
+        self.lapic.ack()
+        self.step("kvm_apic_ack_interrupt", f"{self.lapic.name}: IRR→ISR 0x{vector:02x}",
+                  {"vector": vector}, kind="apic")
+        return 0
+
+    def on_nested_entry(self) -> None:
+        # nested_vmx_enter_non_root_mode(): an interrupt-window request on vmcs01 means L1
+        # had an interrupt it could not take; entering L2 may unblock it (2018 fix).
+        if self.vmcs01.interrupt_window_exiting and \
+                "no-event-check-on-nested-entry" not in self.bugs:
+            self.make_request_event("evaluate_pending_interrupts: vmcs01 had an interrupt "
+                                    "window open for L1")
+        v12 = self.vmcs12
+        if v12.guest_activity == HLT and v12.entry_intr_info is None and not (
+                v12.interrupt_window_exiting and v12.guest_if):
+            # "If we're entering a halted L2 vcpu and the L2 vcpu won't be awakened by event
+            # injection ... halt the vcpu."
+            self.nested_run_pending = False
+            self.halted = True
+            self.step("kvm_emulate_halt_noskip", "vmcs12 says L2 is halted and nothing will "
+                      "wake it: halt the vCPU in guest mode", kind="halt")
+
+    def pending_event_for_vmcs12(self) -> EventInfo | None:
+        """vmcs12_save_pending_event(): an injected-but-undelivered event goes to L1."""
+        ev, self.interrupt = self.interrupt, None
+        return ev
+
+    # -- vmx.c -----------------------------------------------------------------------------------
+    def vmx_interrupt_blocked(self) -> bool:
+        if self.guest_mode and self.nested_exit_on_intr():
+            return False  # the interrupt exits whatever L2's IF
+        return self.guest.interrupts_blocked
+
+    def vmx_interrupt_allowed(self, for_injection: bool) -> int:
+        if self.nested_run_pending:
+            return EBUSY
+        if for_injection and self.guest_mode and self.nested_exit_on_intr():
+            # "An IRQ must not be injected into L2 if it's supposed to VM-Exit."
+            return EBUSY
+        ok = not self.vmx_interrupt_blocked()
+        self.step("vmx_interrupt_allowed", f"{self.guest.level}: IF = "
+                  f"{int(self.guest.rflags_if)}{', STI blocking' if self.guest.sti_blocking else ''}"
+                  f" → {int(ok)}")
+        return int(ok)
+
+    def request_event_for_new_irq(self) -> None:
+        if "kick-without-req-event" in self.bugs and self.guest_mode and \
+                self.nested_exit_on_intr():
+            # The pre-2021 vmx_sync_pir_to_irr(): kvm_vcpu_exiting_guest_mode() only.
+            self.step("vmx_sync_pir_to_irr", "L2 runs and L1 exits on interrupts: only kick",
+                      kind="request")
+            return
+        super().request_event_for_new_irq()
+
+    def kvm_vcpu_has_events(self) -> bool:
+        return self.kvm_cpu_has_interrupt() and not self.vmx_interrupt_blocked()
+
+    def wake_from_halt(self) -> None:
+        # vcpu_block(): "Evaluate nested events before exiting the halted state", so that
+        # vmcs12 records the HLT activity state.
+        if self.guest_mode:
+            self.vmx_check_nested_events()
+        super().wake_from_halt()
+
+    def after_hw_entry(self) -> None:
+        self.nested_run_pending = False  # cleared after the first entry into L2
+        self.interrupt = None
+
+    def complete_interrupts(self, exit_: VmExit) -> None:
+        self.vmx_complete_interrupts(exit_)

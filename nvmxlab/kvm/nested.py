@@ -1,0 +1,136 @@
+"""Emulating VMX for L1: VMLAUNCH/VMRESUME into L2 and VM exits from L2 to L1.
+
+Mirrors arch/x86/kvm/vmx/nested.c: nested_vmx_run(), prepare_vmcs02(),
+nested_vmx_exit_reflected(), nested_vmx_vmexit(), prepare_vmcs12().
+"""
+
+from __future__ import annotations
+
+from ..cpu import Cpu, VmExit
+from ..vmcs import Vmcs
+from ..vmx import ACTIVE, HLT, EventInfo, ExitReason
+
+# A successful emulated VM entry into L2, as L1 and L2 observe it.
+ENTRY_VIEWS = (("L1", {"kind": "entry"}), ("L2", {"kind": "entry"}))
+
+
+class NestedVmx:
+    """The nested half of L0's vCPU (mixed into x86.Kvm)."""
+
+    # -- VMLAUNCH / VMRESUME ---------------------------------------------------------------------
+    def nested_vmx_run(self, launch: bool) -> None:
+        instr = "vmlaunch" if launch else "vmresume"
+        v12 = self.vmcs12
+        error = self.nested_vmx_check(v12, launch)
+        if error is not None:
+            self.nested_vmx_failValid(instr, error)
+            return
+        v12.launched = True
+        self.vmcs02 = self.prepare_vmcs02(v12)
+        self.guest_mode = True  # enter_guest_mode()
+        self.nested_run_pending = True
+        self.step("nested_vmx_run", f"emulate L1's {instr.upper()}: vmcs02 built from vmcs12, "
+                  "L2 runs next; nested_run_pending = 1",
+                  {"inject": v12.entry_intr_info and v12.entry_intr_info.to_json()},
+                  kind="nested_vmenter")
+        self.trace.add("L0", "entered", "nested VM entry", "L1 entered L2", views=ENTRY_VIEWS)
+        self.on_nested_entry()
+        self.world.l1_vmx_instruction(instr)
+
+    def nested_vmx_check(self, v12: Vmcs, launch: bool) -> int | None:
+        """The checks hardware would make, against the capabilities L0 offers L1."""
+        if launch and v12.launched:
+            return 4
+        if not launch and not v12.launched:
+            return 5
+        refused = [c for c, on in v12.controls().items() if on and c not in self.nested_caps]
+        return 7 if refused else None
+
+    def nested_vmx_failValid(self, instr: str, error: int) -> None:
+        l1 = self.world.l1
+        self.vmcs12.vm_instruction_error = error
+        self.step("nested_vmx_failValid", Cpu.error_text(error) + ": the control is not in "
+                  "the VMX capability MSRs L0 offers", {"error": error})
+        self.trace.add("L0", "vmfail", instr.upper(), Cpu.error_text(error), {"error": error},
+                       views=(("L1", {"kind": "vmfail", "error": error}),))
+        l1.retire(instr)  # skip the instruction: L1 continues after it
+        self.world.retired(l1, instr)
+        self.world.l1_vmx_instruction(instr)
+
+    def prepare_vmcs02(self, v12: Vmcs) -> Vmcs:
+        """Merge L0's needs (vmcs01) with what L1 asked for (vmcs12)."""
+        v02 = Vmcs(
+            "vmcs02",
+            # Physical interrupts always exit to L0; what L1 sees is emulated.
+            external_interrupt_exiting=True, ack_interrupt_on_exit=True,
+            hlt_exiting=True, intercept_eoi=True,
+            interrupt_window_exiting=v12.interrupt_window_exiting,
+            ept_owners=("L0", "L1"),
+            entry_intr_info=v12.entry_intr_info,
+            guest_if=v12.guest_if, guest_sti_blocking=v12.guest_sti_blocking,
+            guest_nmi_blocking=v12.guest_nmi_blocking, guest_activity=v12.guest_activity,
+            launched=self.vmcs02.launched,
+        )
+        return v02
+
+    def on_nested_entry(self) -> None:
+        """Policy hook: what L0 does after switching to vmcs02."""
+
+    # -- exits of L2 -----------------------------------------------------------------------------
+    def nested_vmx_exit_reflected(self, exit_: VmExit) -> bool:
+        """Does L1 want this exit of L2?  Physical interrupts and L0's own needs stay in L0."""
+        v12, reason = self.vmcs12, exit_.reason
+        if reason == ExitReason.VMCALL:
+            return True
+        if reason == ExitReason.HLT:
+            return v12.hlt_exiting
+        if reason == ExitReason.INTERRUPT_WINDOW:
+            return v12.interrupt_window_exiting
+        if reason == ExitReason.EPT_VIOLATION:
+            return "L1" in self.world.idt_page_missing and "L0" not in self.world.idt_page_missing
+        return False
+
+    def reflect_to_l1(self, exit_: VmExit) -> None:
+        v02 = exit_.vmcs
+        self.step("nested_vmx_exit_reflected", f"L1 asked for {exit_.reason.name} exits: "
+                  "reflect it to L1", {"reason": exit_.reason.name})
+        self.nested_vmx_vmexit(exit_.reason, v02.exit_intr_info, v02.exit_qualification)
+
+    def nested_vmx_vmexit(self, reason: ExitReason, intr_info: EventInfo | None = None,
+                          qualification: str = "", why: str = "") -> None:
+        """Emulate a VM exit from L2 to L1: vmcs12 gets the exit information, L1 its host state."""
+        world, v12 = self.world, self.vmcs12
+        self.guest_mode = False  # leave_guest_mode()
+        self.prepare_vmcs12(reason, intr_info, qualification)
+        self.halted = False  # "in case we halted in L2"
+        e = self.trace.add("L0", "nested_vmexit", "nested_vmx_vmexit",
+                           why or f"emulate an exit from L2 to L1: {reason.name}",
+                           {"reason": reason.name,
+                            "intr_info": intr_info and intr_info.to_json(),
+                            "idt_vectoring": v12.idt_vectoring_info and
+                            v12.idt_vectoring_info.to_json()},
+                           views=(("L1", world.l1_exit_view(v12)),))
+        if intr_info:
+            world.delivered_in_exit(intr_info, e.seq)
+        # load_vmcs12_host_state(): L1 resumes at its exit handler with RFLAGS = 0x2.
+        world.l1.load_host_state()
+        self.vmcs01.save_guest(world.l1)
+
+    def prepare_vmcs12(self, reason: ExitReason, intr_info: EventInfo | None,
+                       qualification: str) -> None:
+        v12, l2 = self.vmcs12, self.world.l2
+        v12.save_guest(l2)  # sync_vmcs02_to_vmcs12()
+        v12.guest_activity = self.l2_activity_state()
+        v12.exit_reason = reason
+        v12.exit_intr_info = intr_info
+        v12.exit_qualification = qualification
+        v12.idt_vectoring_info = self.pending_event_for_vmcs12()
+        v12.entry_intr_info = None  # the valid bit is cleared on exit
+
+    def l2_activity_state(self) -> str:
+        """What vmcs12's guest activity state says after the exit (policy hook)."""
+        return HLT if self.halted else ACTIVE
+
+    def pending_event_for_vmcs12(self) -> EventInfo | None:
+        """The event to report in vmcs12's IDT-vectoring info (policy hook)."""
+        raise NotImplementedError

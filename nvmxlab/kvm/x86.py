@@ -1,0 +1,281 @@
+"""The vCPU loop of arch/x86/kvm/x86.c, with the state KVM keeps per vCPU.
+
+A policy subclass supplies the parts the designs disagree on: inject_pending_event(), the
+vendor's interrupt_allowed()/enable_irq_window(), complete_interrupts() and what
+vmx_handle_exit() does before dispatching.
+"""
+
+from __future__ import annotations
+
+from ..baremetal import vmcs12_from
+from ..cpu import ALL_CONTROLS, Cpu, Idle, VmExit, eoi
+from ..lapic import Lapic
+from ..vmcs import Vmcs
+from ..vmx import EventInfo, ExitReason
+from ..world import World
+from .nested import NestedVmx
+
+RESCHEDULE_VECTOR = 0xFD  # the IPI kvm_vcpu_kick() sends to force a guest out (smp_send_reschedule)
+EBUSY = -16
+
+
+class Kvm(NestedVmx):
+    """One vCPU of L0.  `policy` names the design; `bugs` the teaching bugs switched on."""
+
+    policy = ""
+    # The VMX controls L0 lets L1 use: the nested VMX capability MSRs (nested_vmx_setup_ctls_msrs).
+    nested_caps = ALL_CONTROLS
+
+    def __init__(self, world: World):
+        self.world = world
+        self.trace = world.trace
+        self.bugs = frozenset(world.scenario.bugs)
+        self.phys_apic = Lapic("physical local APIC", owner="HW")
+        self.cpu = Cpu(world, self.phys_apic)
+        self.lapic = Lapic("L1's local APIC (emulated by L0)", owner="L0")  # vcpu->arch.apic
+        # vmcs01: how L0 runs L1.  KVM always exits on external interrupts and HLT, acks
+        # interrupts on exit, and intercepts the x2APIC EOI register (no APICv here).
+        self.vmcs01 = Vmcs("vmcs01", external_interrupt_exiting=True, ack_interrupt_on_exit=True,
+                           hlt_exiting=True, intercept_eoi=True)
+        self.vmcs02 = Vmcs("vmcs02")
+        self.vmcs12 = vmcs12_from(world, ("L1",))  # in L1's memory
+        self.guest_mode = False  # is_guest_mode(vcpu)
+        self.nested_run_pending = False
+        self.req_event = False  # KVM_REQ_EVENT
+        self.req_immediate_exit = False
+        self.halted = False  # vcpu->arch.mp_state == KVM_MP_STATE_HALTED
+        self.interrupt: EventInfo | None = None  # vcpu->arch.interrupt: queued for (re)injection
+        self.iterations = 0
+        world.raise_to_l1 = self.kvm_apic_set_irq
+        world.snapshot = self.snapshot
+        from ..l1 import L1Hypervisor
+        self.l1_hv = L1Hypervisor(world, self.vmcs12, self.lapic)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def step(self, name: str, why: str, data: dict | None = None, kind: str = "kvm"):
+        return self.trace.add("L0", kind, name, why, data)
+
+    @property
+    def vmcs(self) -> Vmcs:
+        """The VMCS loaded for the context that runs next (vmcs02 in guest mode)."""
+        return self.vmcs02 if self.guest_mode else self.vmcs01
+
+    @property
+    def guest(self):
+        return self.world.l2 if self.guest_mode else self.world.l1
+
+    def nested_exit_on_intr(self) -> bool:
+        return self.vmcs12.external_interrupt_exiting
+
+    def nested_exit_intr_ack_set(self) -> bool:
+        return self.vmcs12.ack_interrupt_on_exit
+
+    def kvm_cpu_has_interrupt(self) -> bool:
+        return self.lapic.has_interrupt()
+
+    def kvm_cpu_get_interrupt(self) -> EventInfo:
+        vector, ids = self.lapic.ack()
+        self.step("kvm_cpu_get_interrupt", f"{self.lapic.name}: IRR→ISR 0x{vector:02x}",
+                  {"vector": vector}, kind="apic")
+        return EventInfo(vector, ids=tuple(ids), source=self.lapic)
+
+    def make_request_event(self, why: str) -> None:
+        self.req_event = True
+        self.step("kvm_make_request(KVM_REQ_EVENT)", why, kind="request")
+
+    def snapshot(self) -> tuple:
+        return (self.world.context_state(), tuple(self.lapic.irr), tuple(self.lapic.isr),
+                tuple(self.phys_apic.irr), self.vmcs01.snapshot(), self.vmcs02.snapshot(),
+                self.vmcs12.snapshot(), self.guest_mode, self.nested_run_pending,
+                self.req_event, self.halted, self.interrupt, self.l1_hv.reinject,
+                self.extra_state())
+
+    def extra_state(self) -> tuple:
+        return ()
+
+    # -- interrupts from L1's devices ------------------------------------------------------------
+    def kvm_apic_set_irq(self, index: int, ev: EventInfo) -> None:
+        """__apic_accept_irq: set IRR in L1's APIC, request event evaluation, kick the vCPU."""
+        coalesced = not self.lapic.set_irr(ev.vector, index)
+        self.step("kvm_apic_set_irq", f"{self.lapic.name}: IRR 0x{ev.vector:02x}" +
+                  (" (coalesced)" if coalesced else ""), {"vector": ev.vector}, kind="apic")
+        self.request_event_for_new_irq()
+        self.kvm_vcpu_kick()
+
+    def request_event_for_new_irq(self) -> None:
+        self.make_request_event("an interrupt became pending in L1's APIC")
+
+    def kvm_vcpu_kick(self) -> None:
+        if self.cpu.in_guest:
+            self.phys_apic.set_irr(RESCHEDULE_VECTOR, -1)
+            self.step("kvm_vcpu_kick", "the vCPU is in guest mode: send a reschedule IPI to "
+                      "force a VM exit", {"vector": RESCHEDULE_VECTOR}, kind="kick")
+        elif self.halted:
+            self.step("kvm_vcpu_kick", "wake the halted vCPU", kind="kick")
+
+    # -- the loop --------------------------------------------------------------------------------
+    def run(self) -> None:
+        """vcpu_run(): enter the guest until something needs user space (never, here)."""
+        while True:
+            if self.halted:
+                self.vcpu_block()
+            else:
+                self.vcpu_enter_guest()
+
+    def vcpu_enter_guest(self) -> None:
+        self.world.checkpoint()
+        self.iterations += 1
+        self.step("vcpu_enter_guest", "next iteration of the vCPU loop",
+                  {"iteration": self.iterations}, kind="loop")
+        if self.req_event:
+            self.req_event = False
+            self.step("kvm_check_request(KVM_REQ_EVENT)", "re-evaluate pending events",
+                      kind="request")
+            self.inject_pending_event()
+        if self.req_immediate_exit:
+            self.req_immediate_exit = False
+            self.vmcs.preemption_timer_zero = True
+            self.step("request_immediate_exit", "enter, but exit again before the guest's "
+                      "first instruction (VMX-preemption timer = 0)")
+            self.make_request_event("an immediate exit comes back to evaluate events")
+        exit_ = self.vendor_run()
+        if exit_ is None:
+            return
+        self.complete_interrupts(exit_)
+        self.handle_exit(exit_)
+
+    def vendor_run(self) -> VmExit | None:
+        """vmx_vcpu_run(): VM entry into the current VMCS, run until the next exit."""
+        vmcs, guest = self.vmcs, self.guest
+        self.before_hw_entry()
+        error = self.cpu.vmentry(vmcs, guest, not vmcs.launched, "L0")
+        assert error is None, f"L0's own {vmcs.name} failed VM entry ({error})"
+        exit_ = self.cpu.run(vmcs, guest)
+        self.after_hw_entry()
+        return exit_
+
+    def before_hw_entry(self) -> None:
+        pass
+
+    def after_hw_entry(self) -> None:
+        pass
+
+    def vcpu_block(self) -> None:
+        """The vCPU halted: sleep until kvm_vcpu_has_events(), then leave the halted state."""
+        self.world.checkpoint()
+        if not self.kvm_vcpu_has_events():
+            where = "L2" if self.guest_mode else "L1"
+            raise Idle(f"{where} is halted (L0 blocks the vCPU) and no event can wake it")
+        self.step("vcpu_block", "an event can be taken: wake the halted vCPU", kind="loop")
+        self.wake_from_halt()
+
+    def kvm_vcpu_has_events(self) -> bool:
+        """An interrupt the current context could take (in L2 with exit-on-interrupt: any)."""
+        if not self.kvm_cpu_has_interrupt():
+            return False
+        if self.guest_mode and self.nested_exit_on_intr():
+            return True
+        return not self.guest.interrupts_blocked
+
+    def wake_from_halt(self) -> None:
+        self.halted = False
+        self.make_request_event("woken from HLT")
+
+    # -- after the exit --------------------------------------------------------------------------
+    def handle_exit(self, exit_: VmExit) -> None:
+        """vmx_handle_exit(): reflect an exit of L2 to L1, or handle it in L0."""
+        if self.guest_mode and self.nested_vmx_exit_reflected(exit_):
+            self.reflect_to_l1(exit_)
+            return
+        handler = {
+            ExitReason.EXTERNAL_INTERRUPT: self.handle_external_interrupt,
+            ExitReason.INTERRUPT_WINDOW: self.handle_interrupt_window,
+            ExitReason.HLT: self.handle_halt,
+            ExitReason.VMCALL: self.handle_vmcall,
+            ExitReason.VMLAUNCH: self.handle_vmlaunch,
+            ExitReason.VMRESUME: self.handle_vmresume,
+            ExitReason.MSR_WRITE: self.handle_wrmsr,
+            ExitReason.PREEMPTION_TIMER: self.handle_preemption_timer,
+            ExitReason.EPT_VIOLATION: self.handle_ept_violation,
+        }[exit_.reason]
+        handler(exit_)
+
+    def handle_external_interrupt(self, exit_: VmExit) -> None:
+        # A physical interrupt (the kick IPI), acknowledged on exit: L0's handler runs and EOIs.
+        self.phys_apic.eoi()
+        self.step("handle_external_interrupt_irqoff", "a host interrupt (the kick): L0 "
+                  "handles it; nothing for the guest")
+
+    def handle_interrupt_window(self, exit_: VmExit) -> None:
+        exit_.vmcs.interrupt_window_exiting = False
+        self.step("handle_interrupt_window", f"the guest can take interrupts now: close "
+                  f"the window on {exit_.vmcs.name}", kind="window")
+        self.make_request_event("interrupt window exit")
+
+    def handle_halt(self, exit_: VmExit) -> None:
+        guest = self.guest
+        guest.halt()  # kvm_emulate_halt() skips the HLT, then the vCPU waits
+        self.halted = True
+        self.step("kvm_emulate_halt", f"{guest.level} executed HLT: mp_state = HALTED",
+                  kind="halt")
+        self.world.retired(guest, "hlt")
+
+    def handle_vmcall(self, exit_: VmExit) -> None:
+        guest = self.guest
+        guest.retire("vmcall")
+        self.step("kvm_emulate_hypercall", f"{guest.level}'s VMCALL: nothing to do; skip it")
+        self.world.retired(guest, "vmcall")
+
+    def handle_vmlaunch(self, exit_: VmExit) -> None:
+        self.nested_vmx_run(launch=True)
+
+    def handle_vmresume(self, exit_: VmExit) -> None:
+        self.nested_vmx_run(launch=False)
+
+    def handle_wrmsr(self, exit_: VmExit) -> None:
+        guest = self.guest
+        eoi(self.trace, guest)
+        self.step("kvm_x2apic_msr_write", "emulate the EOI write to L1's APIC (apic_set_eoi)",
+                  kind="apic")
+        guest.retire("eoi")
+        self.world.retired(guest, "eoi")
+        if self.kvm_cpu_has_interrupt():
+            self.make_request_event("EOI: a pending interrupt may be deliverable now "
+                                    "(apic_update_ppr)")
+
+    def handle_preemption_timer(self, exit_: VmExit) -> None:
+        self.step("handle_preemption_timer", "the immediate exit L0 asked for")
+
+    def handle_ept_violation(self, exit_: VmExit) -> None:
+        self.world.idt_page_missing.discard("L0")
+        self.step("handle_ept_violation", "L0 maps the missing page in its own EPT")
+
+    # -- event injection (shared helpers) ---------------------------------------------------------
+    def vmx_inject_irq(self, ev: EventInfo, reinjected: bool = False) -> None:
+        self.vmcs.entry_intr_info = ev
+        self.step("vmx_inject_irq", f"{'re-inject' if reinjected else 'inject'} {ev} into "
+                  f"{self.guest.level} through {self.vmcs.name}'s VM-entry interruption field",
+                  {"vmcs": self.vmcs.name, **ev.to_json()}, kind="inject")
+
+    def enable_irq_window_on_current(self) -> None:
+        self.vmcs.interrupt_window_exiting = True
+        self.step("enable_irq_window", f"{self.guest.level} cannot take the interrupt now: "
+                  f"interrupt-window exiting on {self.vmcs.name}", {"vmcs": self.vmcs.name},
+                  kind="window")
+
+    def vmx_complete_interrupts(self, exit_: VmExit) -> None:
+        """__vmx_complete_interrupts: an event cut short by the exit is queued to re-inject."""
+        ev = exit_.vmcs.idt_vectoring_info
+        if ev is None:
+            return
+        self.interrupt = ev
+        self.step("vmx_complete_interrupts", f"IDT-vectoring info: {ev} was being delivered; "
+                  "queue it for re-injection", ev.to_json())
+        self.make_request_event("an event needs re-injection")
+
+    # -- what the designs disagree on ----------------------------------------------------------
+    def inject_pending_event(self) -> None:
+        raise NotImplementedError
+
+    def complete_interrupts(self, exit_: VmExit) -> None:
+        raise NotImplementedError

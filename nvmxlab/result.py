@@ -1,0 +1,119 @@
+"""The result of one run: the immutable trace and everything derived from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .scenario import Scenario
+from .trace import Event
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One raised interrupt and where it went (`delivered` lists every delivery of it)."""
+
+    index: int
+    vector: int
+    to: str
+    type: str
+    at: str
+    raised_seq: int
+    delivered: tuple[tuple[int, str, str], ...]  # (seq, level, "IDT" | "exit")
+
+    @property
+    def delivered_seq(self) -> int | None:
+        return self.delivered[0][0] if self.delivered else None
+
+    @property
+    def delivered_to(self) -> str | None:
+        return self.delivered[0][1] if self.delivered else None
+
+    def to_json(self) -> dict:
+        return {"vector": self.vector, "to": self.to, "type": self.type, "at": self.at,
+                "raised_seq": self.raised_seq, "delivered_seq": self.delivered_seq,
+                "delivered_to": self.delivered_to, "times": len(self.delivered)}
+
+
+@dataclass(frozen=True)
+class Result:
+    scenario: Scenario
+    mode: str
+    policy: str
+    events: tuple[Event, ...]
+    deliveries: tuple[Delivery, ...]
+    status: str  # "settled", "idle", "max_steps" or "livelock"
+    detail: str = ""
+    loop: str = ""
+    stats: dict = field(default_factory=dict)
+    never_raised: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, world, machine, status: str, detail: str, loop: str) -> Result:
+        raised = {r.id: r for r in world.raises}
+        deliveries = tuple(
+            Delivery(i, r.irq.vector, r.irq.to, r.irq.type, str(r.irq.at), r.seq,
+                     tuple(world.deliveries[i]))
+            for i, r in sorted(raised.items()))
+        events = tuple(world.trace.events)
+        nested = world.mode == "nested"
+        stats = {
+            "steps": len(events),
+            "l0_exits": sum(1 for e in events if e.kind == "vmexit") if nested else 0,
+            "l1_exits": sum(1 for e in events for lvl, v in e.views
+                            if lvl == "L1" and v["kind"] == "vmexit"),
+            "loop_iterations": getattr(machine, "iterations", 0),
+            "l1_retired": world.l1.retired,
+            "l2_retired": world.l2.retired,
+        }
+        stats["l0_exits_per_l1_exit"] = (
+            round(stats["l0_exits"] / stats["l1_exits"], 2) if stats["l1_exits"] else None)
+        never = tuple(f"0x{i.vector:02x} for {i.to} at {i.at}" for i in world.pending_triggers())
+        return cls(world.scenario, world.mode, world.scenario.policy if nested else "bare",
+                   events, deliveries, status, detail, loop, stats, never)
+
+    # -- views ----------------------------------------------------------------------------------
+    def view(self, level: str) -> list[dict]:
+        return [v for e in self.events for lvl, v in e.views if lvl == level]
+
+    @cached_property
+    def l1_view(self) -> list[dict]:
+        return self.view("L1")
+
+    @cached_property
+    def l2_view(self) -> list[dict]:
+        return self.view("L2")
+
+    def view_events(self, level: str) -> list[tuple[Event, dict]]:
+        """Each observation with the step that produced it (for pointing into the trace)."""
+        return [(e, v) for e in self.events for lvl, v in e.views if lvl == level]
+
+    @cached_property
+    def violations(self) -> list[str]:
+        from .checker import invariant_violations
+        return invariant_violations(self)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def to_json(self) -> dict:
+        return {
+            "format": FORMAT,
+            "scenario": self.scenario.name,
+            "mode": self.mode,
+            "policy": self.policy,
+            "bugs": list(self.scenario.bugs),
+            "status": self.status,
+            "detail": self.detail,
+            "loop": self.loop or None,
+            "events": [e.to_json() for e in self.events],
+            "l1_view": self.l1_view,
+            "l2_view": self.l2_view,
+            "deliveries": [d.to_json() for d in self.deliveries],
+            "never_raised": list(self.never_raised),
+            "violations": self.violations,
+            "stats": self.stats,
+        }

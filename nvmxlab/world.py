@@ -1,0 +1,251 @@
+"""What both worlds share: the levels' contexts, the triggers, the raise/delivery bookkeeping,
+the trace and the rules for ending a run.
+
+Time is guest-visible progress (instructions retired by a level, or L1's VMLAUNCH/VMRESUME),
+so the bare-metal run and the nested run see the same triggers at the same points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .guest import Context
+from .lapic import Lapic
+from .scenario import Interrupt, Scenario
+from .trace import Trace
+from .vmcs import Vmcs
+from .vmx import EventInfo, ExitReason
+
+
+class Done(Exception):
+    """The run ended normally: `reason` is "settled", "idle" or "max_steps"."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(detail or reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class Livelock(Exception):
+    """The run stopped making progress with interrupts still undelivered."""
+
+    def __init__(self, detail: str, loop: str):
+        super().__init__(f"{detail}; stuck in: {loop}")
+        self.detail = detail
+        self.loop = loop
+
+
+@dataclass
+class Raise:
+    id: int
+    irq: Interrupt
+    seq: int
+
+
+class World:
+    def __init__(self, scenario: Scenario, mode: str):
+        self.scenario = scenario
+        self.mode = mode
+        self.trace = Trace()
+        l1, l2 = scenario.l1, scenario.l2
+        self.l1 = Context("L1", _streams(l1, ("program", "exit_handler", "irq_handler",
+                                              "nmi_handler")), True, repeat=False)
+        self.l2 = Context("L2", _streams(l2, ("program", "irq_handler", "nmi_handler")),
+                          l2["rflags_if"], repeat=True)
+        # L1's software model of L2's local APIC: where an interrupt "to L2" is raised.
+        self.l2_vapic = Lapic("L1's virtual APIC for L2", owner="L1")
+        # An L2 IDT handler page missing from one hypervisor's EPT, until it maps it.
+        fault = l2["idt_fault"]
+        self.idt_page_missing = {"l0-ept": {"L0"}, "l1-ept": {"L1"}}.get(fault, set())
+        self.raises: list[Raise] = []
+        self.deliveries: dict[int, list[tuple[int, str, str]]] = {}
+        self.vmx_counts = {"vmlaunch": 0, "vmresume": 0}
+        self.raise_to_l1: Callable[[int, EventInfo], None] | None = None
+        self.snapshot: Callable[[], tuple] | None = None
+        # Triggers by (level, instruction): sorted lists of (count, index, interrupt).
+        self._triggers: dict[tuple[str, str | None], list] = {}
+        for index, irq in enumerate(scenario.interrupts):
+            key = (irq.at.level, irq.at.instr)
+            self._triggers.setdefault(key, []).append((irq.at.count, index, irq))
+        for due in self._triggers.values():
+            due.sort()
+        self._pending = len(scenario.interrupts)
+        self._undelivered = 0
+        self._settled_at: int | None = None  # L2's retired count when all was delivered
+        self._seen: dict[tuple, int] = {}
+        self.max_steps = scenario.max_steps
+
+    # -- progress and triggers -----------------------------------------------------------------
+    def retired(self, ctx: Context, instr: str) -> None:
+        """A level retired an instruction (called by the hardware, in both worlds)."""
+        trace = self.trace
+        if len(trace.events) >= self.max_steps:
+            self._out_of_steps()
+        trace.add(ctx.level, "retire", instr, data={"retired": ctx.retired})
+        if self._pending:
+            self._fire(ctx.level, ctx.retired, None)
+        elif ctx is self.l2 and self.all_delivered():
+            if self._settled_at is None:
+                self._settled_at = ctx.retired
+            elif ctx.retired - self._settled_at >= self.scenario.settle:
+                raise Done("settled")
+
+    def l1_vmx_instruction(self, instr: str) -> None:
+        """L1's VMLAUNCH/VMRESUME completed (the entry succeeded or failed)."""
+        self.vmx_counts[instr] += 1
+        if self._pending:
+            self._fire("L1", self.vmx_counts[instr], instr)
+
+    def _fire(self, level: str, count: int, instr: str | None) -> None:
+        due = self._triggers.get((level, instr))
+        while due and due[0][0] <= count:
+            _, index, irq = due.pop(0)
+            self._pending -= 1
+            self._raise(index, irq)
+
+    def _raise(self, index: int, irq: Interrupt) -> None:
+        ev = self.trace.add("HW", "raise", "interrupt", f"{irq.type} 0x{irq.vector:02x} for "
+                            f"{irq.to} raised at {irq.at}",
+                            {"vector": irq.vector, "to": irq.to, "irq": index})
+        self.raises.append(Raise(index, irq, ev.seq))
+        self.deliveries[index] = []
+        self._undelivered += 1
+        info = EventInfo(irq.vector, ids=(index,))
+        if irq.to == "L2":
+            # A device that L1 emulates for L2: L1's software requests the vector in its
+            # model of L2's APIC and injects it at its next VM entry (see l1.py).
+            coalesced = not self.l2_vapic.set_irr(irq.vector, index)
+            self.trace.add("L1", "apic", "kvm_apic_set_irq", f"{self.l2_vapic.name}: IRR "
+                           f"0x{irq.vector:02x}" + (" (coalesced)" if coalesced else ""),
+                           {"vector": irq.vector})
+        else:
+            self.raise_to_l1(index, info)
+
+    def pending_triggers(self) -> list[Interrupt]:
+        return [irq for due in self._triggers.values() for _, _, irq in due]
+
+    # -- delivery bookkeeping ------------------------------------------------------------------
+    def delivered(self, ctx: Context, ev: EventInfo, why: str) -> None:
+        """Deliver `ev` through `ctx`'s IDT and record it (called by the hardware)."""
+        allowed = not ctx.interrupts_blocked
+        ctx.deliver(ev.vector, ev.source)
+        e = self.trace.add(ctx.level, "deliver", "IDT delivery", why,
+                           {"vector": ev.vector, "type": ev.type, "allowed": allowed,
+                            "irqs": list(ev.ids)},
+                           views=((ctx.level, {"kind": "irq", "vector": ev.vector}),))
+        self._record(ev, e.seq, ctx.level, "IDT")
+
+    def delivered_in_exit(self, ev: EventInfo, seq: int) -> None:
+        """An exit with acknowledge-interrupt-on-exit hands the vector to L1 in the exit."""
+        self._record(ev, seq, "L1", "exit")
+
+    def _record(self, ev: EventInfo, seq: int, level: str, how: str) -> None:
+        for rid in ev.ids:
+            got = self.deliveries[rid]
+            if not got:
+                self._undelivered -= 1
+            got.append((seq, level, how))
+
+    def all_delivered(self) -> bool:
+        return not self._pending and not self._undelivered
+
+    def idt_fault_owner(self, ctx: Context, vmcs: Vmcs) -> str | None:
+        if ctx is not self.l2 or not self.idt_page_missing:
+            return None
+        for owner in vmcs.ept_owners:
+            if owner in self.idt_page_missing:
+                return owner
+        return None
+
+    # -- exits that L1 observes ----------------------------------------------------------------
+    def l1_exit_view(self, vmcs12: Vmcs) -> dict:
+        """What L1 reads from vmcs12 after an exit from L2."""
+        return {
+            "kind": "vmexit",
+            "reason": vmcs12.exit_reason.name,
+            "intr_info": vmcs12.exit_intr_info and vmcs12.exit_intr_info.to_json(),
+            "idt_vectoring": vmcs12.idt_vectoring_info and vmcs12.idt_vectoring_info.to_json(),
+            "guest_activity_state": vmcs12.guest_activity,
+            "l2_retired": vmcs12.guest_retired,
+        }
+
+    def hw_vmexit(self, vmcs: Vmcs, guest: Context, reason: ExitReason, why: str) -> None:
+        """A hardware VM exit.  On bare metal an exit from vmcs12 is what L1 observes."""
+        data = {"vmcs": vmcs.name, "reason": reason.name,
+                "intr_info": vmcs.exit_intr_info and vmcs.exit_intr_info.to_json(),
+                "idt_vectoring": vmcs.idt_vectoring_info and vmcs.idt_vectoring_info.to_json(),
+                "guest_activity_state": vmcs.guest_activity, "from": guest.level,
+                "guest_retired": vmcs.guest_retired}
+        if vmcs.exit_qualification:
+            data["qualification"] = vmcs.exit_qualification
+        observed = vmcs.name == "vmcs12"
+        views = (("L1", self.l1_exit_view(vmcs)),) if observed else ()
+        e = self.trace.add("HW", "vmexit", reason.name, why, data, views)
+        if observed and vmcs.exit_intr_info:
+            self.delivered_in_exit(vmcs.exit_intr_info, e.seq)
+
+    # -- ending a run --------------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        """Called before every VM entry: stop a run that can no longer change.
+
+        The machine is deterministic, so once every trigger has fired, a repeated state
+        (everything but the counters) means the run loops for ever.
+        """
+        if len(self.trace.events) >= self.max_steps:
+            self._out_of_steps()
+        if self._pending:
+            return
+        state = self.snapshot()
+        first = self._seen.get(state)
+        if first is None:
+            self._seen[state] = (len(self.trace.events), self.l2.retired)
+            return
+        seq, l2_retired = first
+        if not self.all_delivered():
+            raise Livelock(self._undelivered_text(), describe_loop(self.trace.events[seq:]))
+        if l2_retired == self.l2.retired:
+            # Nothing left to deliver and L2 makes no progress: settling would never end.
+            raise Done("settled", "the machine repeats itself without L2 making progress")
+
+    def _out_of_steps(self):
+        if self.all_delivered():
+            raise Done("max_steps", f"max_steps ({self.max_steps}) reached")
+        raise Livelock(f"max_steps ({self.max_steps}) reached: " + self._undelivered_text(),
+                       describe_loop(self.trace.events[-200:]))
+
+    def _undelivered_text(self) -> str:
+        lost = [f"0x{r.irq.vector:02x} for {r.irq.to}" for r in self.raises
+                if not self.deliveries[r.id]]
+        waiting = [f"0x{i.vector:02x} at {i.at}" for i in self.pending_triggers()]
+        parts = []
+        if lost:
+            parts.append("interrupt(s) never delivered: " + ", ".join(lost))
+        if waiting:
+            parts.append("trigger(s) never reached: " + ", ".join(waiting))
+        return "; ".join(parts) or "no progress"
+
+    def context_state(self) -> tuple:
+        return tuple(_ctx_state(c) for c in (self.l1, self.l2)) + (
+            tuple(self.l2_vapic.irr), tuple(self.l2_vapic.isr), frozenset(self.idt_page_missing))
+
+
+def _ctx_state(c: Context) -> tuple:
+    return (c.stream, c.pc, c.rflags_if, c.sti_blocking, c.nmi_blocking, c.activity,
+            tuple(c.frames), tuple((a.name, v) for a, v in c.in_service))
+
+
+def describe_loop(events) -> str:
+    """The distinct steps of a loop, in order, e.g. "L2 VMCALL exit → L1 VMRESUME → …"."""
+    names: list[str] = []
+    for e in events:
+        if e.kind in ("retire", "raise"):
+            continue
+        label = f"{e.level} {e.name}" + (" exit" if e.kind == "vmexit" else "")
+        if label not in names:
+            names.append(label)
+    return " → ".join(names[:12]) + (" → …" if len(names) > 12 else "")
+
+
+def _streams(cfg: dict, names) -> dict[str, list[str]]:
+    return {n: list(cfg[n]) for n in names}
