@@ -22,9 +22,13 @@ def load_bundled(name: str) -> Scenario:
 
 
 def resolve(name_or_path: str | Path | Scenario) -> Scenario:
-    """A scenario object, a path to a TOML file, or the name of a bundled scenario."""
+    """A scenario object, a share string (nvmx1:...), a path to a TOML file, or the name of a
+    bundled scenario."""
     if isinstance(name_or_path, Scenario):
         return name_or_path
+    from ..share import decode, is_shared
+    if is_shared(str(name_or_path)):
+        return decode(str(name_or_path)).scenario
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         return load(path)
