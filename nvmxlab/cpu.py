@@ -8,8 +8,6 @@ decided by the VMCS controls and the local APIC, never by who is running.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from .guest import Context
 from .lapic import Lapic
 from .vmcs import Vmcs
@@ -23,9 +21,8 @@ from .vmx import (
     EventInfo,
     ExitReason,
 )
+from .world import World, rip
 
-if TYPE_CHECKING:
-    from .world import World
 
 
 class Idle(Exception):
@@ -69,8 +66,9 @@ class Cpu:
         vmcs.load_guest(guest)
         self.trace.add(level, "vmentry", "VMLAUNCH" if launch else "VMRESUME",
                        f"checks passed; enter {guest.level} with {vmcs.name}",
-                       {"vmcs": vmcs.name, "inject": vmcs.entry_intr_info and
-                        vmcs.entry_intr_info.to_json()}, views)
+                       {"vmcs": vmcs.name, "to": guest.level, "rip": rip(guest),
+                        "inject": vmcs.entry_intr_info and vmcs.entry_intr_info.to_json()},
+                       views)
         return None
 
     @staticmethod

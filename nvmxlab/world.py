@@ -176,7 +176,7 @@ class World:
                 "intr_info": vmcs.exit_intr_info and vmcs.exit_intr_info.to_json(),
                 "idt_vectoring": vmcs.idt_vectoring_info and vmcs.idt_vectoring_info.to_json(),
                 "guest_activity_state": vmcs.guest_activity, "from": guest.level,
-                "guest_retired": vmcs.guest_retired}
+                "guest_retired": vmcs.guest_retired, "rip": rip(guest)}
         if vmcs.exit_qualification:
             data["qualification"] = vmcs.exit_qualification
         observed = vmcs.name == "vmcs12"
@@ -228,6 +228,16 @@ class World:
     def context_state(self) -> tuple:
         return tuple(_ctx_state(c) for c in (self.l1, self.l2)) + (
             tuple(self.l2_vapic.irr), tuple(self.l2_vapic.isr), frozenset(self.idt_page_missing))
+
+
+# Where each stream "lives", so that a trace can show a guest RIP (kvm-trace format).
+_RIP_BASE = {"L1": 0xFFFFFFFFC0A00000, "L2": 0xFFFFFFFF81000000}
+_RIP_STREAM = {"program": 0x0, "exit_handler": 0x400, "irq_handler": 0x800, "nmi_handler": 0xC00}
+
+
+def rip(c: Context) -> int:
+    """A stand-in guest RIP: the stream's address plus 4 bytes per instruction."""
+    return _RIP_BASE[c.level] + _RIP_STREAM[c.stream] + 4 * c.pc
 
 
 def _ctx_state(c: Context) -> tuple:

@@ -1,0 +1,148 @@
+"""The command line: `nvmxlab run | check | list | explain | exercise`.
+
+Exit status: 0 fine (for check: L1's and L2's views match bare metal), 1 a difference or a
+violated invariant, 2 a bad scenario file or bad usage.  Errors are one or two lines on
+stderr; --debug shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import formats
+from .bugs import BUGS, POLICIES
+from .checker import check
+from .engine import MODES, run
+from .scenario import ScenarioError, parse_value
+from .scenarios import bundled, load_bundled, resolve
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ScenarioError, UsageError, ValueError) as e:
+        if getattr(args, "debug", False):
+            raise
+        print(f"nvmxlab: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nvmxlab", description="Nested VMX interrupt injection: "
+                                "run, compare and explain scenarios.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run a scenario in one world")
+    _scenario_args(r)
+    r.add_argument("--mode", choices=MODES, default="nested")
+    r.add_argument("--format", choices=("text", "json", "kvm-trace"), default="text")
+    r.add_argument("--explain", action="store_true", help="print the scenario's explanation")
+    r.set_defaults(func=cmd_run)
+
+    c = sub.add_parser("check", help="run nested and on bare metal, and compare")
+    _scenario_args(c)
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.set_defaults(func=cmd_check)
+
+    ls = sub.add_parser("list", help="list the bundled scenarios")
+    ls.set_defaults(func=cmd_list)
+
+    ex = sub.add_parser("explain", help="print a bundled scenario's explanation")
+    ex.add_argument("scenario")
+    ex.set_defaults(func=cmd_explain)
+
+    e = sub.add_parser("exercise", help="print a generated exercise (with --solve, its answer)")
+    e.add_argument("name", nargs="?", help="the exercise; none lists them")
+    e.add_argument("--seed", "-s", type=int, default=0)
+    e.add_argument("--solve", "-c", action="store_true", help="show the worked answer")
+    e.set_defaults(func=cmd_exercise)
+    for sp in (r, c, ls, ex, e):
+        sp.add_argument("--debug", action="store_true", help="show tracebacks")
+    return p
+
+
+def _scenario_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="a TOML file, a bundled scenario's name, or a share "
+                   "string (nvmx1:...)")
+    p.add_argument("--policy", choices=POLICIES, help="override the scenario's policy")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one key, e.g. vmcs12.ack_interrupt_on_exit=true")
+    p.add_argument("--bug", action="append", default=[], choices=sorted(BUGS),
+                   help="switch a teaching bug on (repeatable)")
+
+
+def _load(args):
+    scenario = resolve(args.scenario)
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. "
+                             "vmcs12.ack_interrupt_on_exit=true")
+        overrides[key.strip()] = parse_value(value.strip())
+    if args.policy:
+        overrides["policy"] = args.policy
+    if args.bug:
+        overrides["bugs"] = sorted(set(scenario.bugs) | set(args.bug))
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+def cmd_run(args) -> int:
+    scenario = _load(args)
+    result = run(scenario, args.mode)
+    if args.format == "json":
+        print(formats.to_json(result))
+    elif args.format == "kvm-trace":
+        print(formats.kvm_trace(result))
+    else:
+        print(formats.text(result, explain=args.explain))
+    if result.status == "livelock":
+        print(f"nvmxlab: livelock: {result.detail}\n  stuck in: {result.loop}", file=sys.stderr)
+        return 1
+    return 0 if result.ok else 1
+
+
+def cmd_check(args) -> int:
+    comparison = check(_load(args))
+    if args.format == "json":
+        print(formats.to_json(comparison))
+    else:
+        print(formats.comparison_text(comparison))
+    return 0 if comparison.ok else 1
+
+
+def cmd_list(args) -> int:
+    for name in bundled():
+        s = load_bundled(name)
+        print(f"{name:<34} {s.policy:<13} {s.name}")
+    return 0
+
+
+def cmd_explain(args) -> int:
+    s = resolve(args.scenario)
+    print(s.name)
+    print()
+    print("\n".join(formats.wrap(s.explain or s.description or "(no explanation)")))
+    return 0
+
+
+def cmd_exercise(args) -> int:
+    try:
+        from . import exercises
+    except ImportError:
+        raise UsageError("exercises are not available in this installation") from None
+    return exercises.cli(args.name, args.seed, args.solve)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

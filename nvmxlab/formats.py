@@ -1,0 +1,182 @@
+"""Ways to print a result: a readable timeline, JSON, and `trace-cmd report` style.
+
+All three are views of the same trace; none runs the engine again.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .checker import Comparison, describe
+from .result import Result
+from .trace import Event
+
+INDENT = {"HW": 0, "L0": 2, "L1": 4, "L2": 6}
+
+
+# -- text ----------------------------------------------------------------------------------------
+def text(result: Result, explain: bool = False) -> str:
+    lines = [f"{result.scenario.name} — {result.mode}"
+             + (f", policy {result.policy}" if result.mode == "nested" else "")
+             + (f", bugs: {', '.join(result.scenario.bugs)}" if result.scenario.bugs else "")]
+    if explain and result.scenario.explain:
+        lines += ["", *wrap(result.scenario.explain), ""]
+    lines.append(f"{'step':>5}  level")
+    lines += timeline(result.events)
+    lines += ["", f"run ended: {result.status}" + (f" — {result.detail}" if result.detail else "")]
+    if result.loop:
+        lines.append(f"stuck in: {result.loop}")
+    lines += ["", "L1 saw:"] + [f"  {describe(o)}" + _where(o) for o in result.l1_view]
+    lines += ["L2 saw:"] + [f"  {describe(o)}" for o in result.l2_view]
+    lines += ["", "deliveries:"]
+    for d in result.deliveries:
+        where = f"delivered to {d.delivered_to} at step {d.delivered_seq}" if d.delivered \
+            else "never delivered"
+        times = f" ({len(d.delivered)} times)" if len(d.delivered) > 1 else ""
+        lines.append(f"  0x{d.vector:02x} for {d.to}, raised at step {d.raised_seq} ({d.at}): "
+                     f"{where}{times}")
+    lines += ["", "violations:" if result.violations else "violations: none"]
+    lines += [f"  {v}" for v in result.violations]
+    lines += ["", "stats: " + ", ".join(f"{k} {v}" for k, v in result.stats.items())]
+    return "\n".join(lines)
+
+
+def _where(o: dict) -> str:
+    return f"  [after L2 retired {o['l2_retired']}]" if o["kind"] == "vmexit" else ""
+
+
+def timeline(events) -> list[str]:
+    """One line per step, indented by level; runs of plain instructions folded into one."""
+    lines: list[str] = []
+    run: list[Event] = []
+
+    def flush():
+        if run:
+            first = run[0]
+            names = " ".join(e.name for e in run)
+            lines.append(f"{first.seq:>5}  {' ' * INDENT[first.level]}{first.level} runs: "
+                         f"{names}  (retired {run[-1].data['retired']})")
+            run.clear()
+
+    for e in events:
+        if e.kind == "retire":
+            if run and run[-1].level != e.level:
+                flush()
+            run.append(e)
+            continue
+        flush()
+        lines.append(f"{e.seq:>5}  {' ' * INDENT[e.level]}{e.level} {e.name}"
+                     + (f": {e.why}" if e.why else ""))
+    flush()
+    return lines
+
+
+def wrap(text_: str, width: int = 96) -> list[str]:
+    import textwrap
+    return textwrap.wrap(" ".join(text_.split()), width)
+
+
+def comparison_text(c: Comparison) -> str:
+    s = c.nested.scenario
+    lines = [f"{s.name} — nested under {c.nested.policy} vs bare metal"
+             + (f" (bugs: {', '.join(s.bugs)})" if s.bugs else "")]
+    lines.append("")
+    lines.append("L1's view, nested | bare metal:")
+    n, b = c.nested.l1_view, c.bare.l1_view
+    for i in range(max(len(n), len(b))):
+        left = describe(n[i]) + _where(n[i]) if i < len(n) else "—"
+        right = describe(b[i]) + _where(b[i]) if i < len(b) else "—"
+        mark = "  " if i < len(n) and i < len(b) and n[i] == b[i] else "≠ "
+        lines.append(f"  {mark}{left:<60} | {right}")
+    lines.append("")
+    if c.ok:
+        lines.append("MATCH: L1 and L2 see what they would see on bare metal.")
+    else:
+        lines.append("DIFFERENT:")
+    lines += [f"  mismatch: {m}" for m in c.mismatches]
+    lines += [f"  violation: {v}" for v in c.nested.violations]
+    lines += [f"  delay (reported, not a failure): {d}" for d in c.delays]
+    lines += [f"  {note}" for note in c.notes]
+    st = c.nested.stats
+    lines.append("")
+    lines.append(f"cost: {st['l0_exits']} L0 exits for {st['l1_exits']} L1-visible exits, "
+                 f"{st['loop_iterations']} vCPU loop iterations, {st['steps']} steps "
+                 f"(bare metal: {c.bare.stats['steps']} steps)")
+    return "\n".join(lines)
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+def to_json(obj: Result | Comparison) -> str:
+    return json.dumps(obj.to_json(), indent=1, sort_keys=False)
+
+
+# -- trace-cmd report ----------------------------------------------------------------------------
+COMM = "qemu-system-x86-4242"
+INTR_TYPE_CODE = {"external": 0, "nmi": 2}
+
+
+def intr_info_word(info: dict | None) -> int:
+    """Encode an interruption-information field (SDM 25.8.3): valid | type << 8 | vector."""
+    if not info:
+        return 0
+    return 0x80000000 | INTR_TYPE_CODE.get(info["type"], 0) << 8 | info["vector"]
+
+
+def kvm_trace(result: Result) -> str:
+    """The nested run as `trace-cmd report` would print KVM's tracepoints (arch/x86/kvm/trace.h).
+
+    Timestamps are synthetic: one microsecond per model step.  RIPs are stand-ins."""
+    if result.mode != "nested":
+        raise ValueError("kvm-trace shows L0's tracepoints: only a nested run has them "
+                         "(use --mode nested)")
+    out = [f"# nvmxlab {result.scenario.name}: policy {result.policy}; timestamps are "
+           "synthetic (1 µs per model step)"]
+    last_rip = 0
+    guest_mode = False
+    for e in result.events:
+        line = _tracepoint(e, last_rip, guest_mode)
+        if e.data and "rip" in e.data:
+            last_rip = e.data["rip"]
+        if e.kind == "vmentry":
+            guest_mode = e.data["vmcs"] == "vmcs02"
+        for text_ in line:
+            out.append(f"{COMM:>24} [000] {100 + e.seq * 1e-6:.6f}: {text_}")
+    return "\n".join(out)
+
+
+def _tracepoint(e: Event, last_rip: int, guest_mode: bool) -> list[str]:
+    d = e.data or {}
+    if e.kind == "vmentry" and e.level == "L0":
+        return [f"kvm_entry: vcpu 0, rip 0x{d['rip']:x}"]
+    if e.kind == "vmexit":
+        intr = intr_info_word(d.get("intr_info"))
+        idt = intr_info_word(d.get("idt_vectoring"))
+        text_ = (f"vcpu 0 reason {d['reason']} rip 0x{d['rip']:x} info1 0x{0:016x} "
+                 f"info2 0x{idt:016x} intr_info 0x{intr:08x} error_code 0x{0:08x}")
+        lines = [f"kvm_exit: {text_}"]
+        if d["vmcs"] == "vmcs02":
+            lines.append(f"kvm_nested_vmexit: {text_}")
+        return lines
+    if e.kind == "nested_vmexit":
+        return [f"kvm_nested_vmexit_inject: reason: {d['reason']} ext_inf1: 0x{0:016x} "
+                f"ext_inf2: 0x{intr_info_word(d.get('idt_vectoring')):016x} "
+                f"ext_int: 0x{intr_info_word(d.get('intr_info')):08x} "
+                f"ext_int_err: 0x{0:08x}"]
+    if e.kind == "nested_vmenter":
+        return [f"kvm_nested_vmenter: rip: 0x{last_rip:016x} vmcs: 0x{0x12000:016x} "
+                f"nested_rip: 0x{0xFFFFFFFF81000000:016x} int_ctl: 0x{0:08x} "
+                f"event_inj: 0x{intr_info_word(d.get('inject')):08x} nested_ept=n "
+                f"guest_cr3: 0x{0x1000:016x}"]
+    if e.kind == "inject" and e.level == "L0":
+        re = " [reinjected]" if "re-inject" in e.why else ""
+        return [f"kvm_inj_virq: IRQ 0x{d['vector']:x}{re}"]
+    if e.kind == "apic" and e.name == "kvm_apic_set_irq":
+        return [f"kvm_apic_accept_irq: apicid 0 vec {d['vector']} (Fixed|edge)"]
+    if e.kind == "apic" and e.name == "EOI" and e.data and e.data.get("apic", "").startswith(
+            "L1's local APIC"):
+        return [f"kvm_msr: msr_write 80b = 0x0", f"kvm_eoi: apicid 0 vector {d['vector']}"]
+    if e.kind == "window" and e.name == "nested_svm_intr":
+        return [f"kvm_nested_intr_vmexit: rip: 0x{last_rip:016x}"]
+    if e.kind == "kvm" and e.name == "nested_vmx_failValid":
+        return ["kvm_nested_vmenter_failed: nested_vmx_check_controls"]
+    return []
