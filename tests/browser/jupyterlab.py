@@ -1,0 +1,174 @@
+"""Drive a running JupyterLab from Playwright: open a notebook, run it, read its errors.
+
+JupyterLab is started with `--expose-app-in-browser`, which puts the application object at
+`window.jupyterapp`. Going through its command registry and document models is steadier than
+clicking menus, whose layout changes between releases.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from playwright.sync_api import Page
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+
+# Finds the notebook panel showing `path` among the main area's widgets.
+_FIND_PANEL = """() => {
+  window.__nvmxPanel = (path) => {
+    const app = window.jupyterapp;
+    if (!app) return null;
+    return Array.from(app.shell.widgets('main'))
+      .find((w) => w.context && w.context.path === path && w.content && w.sessionContext) || null;
+  };
+}"""
+
+_NOTEBOOK_READY = """(path) => {
+  const panel = window.__nvmxPanel && window.__nvmxPanel(path);
+  if (!panel || !panel.context.isReady) return false;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle';
+}"""
+
+_RUN_ALL = """async (path) => {
+  const app = window.jupyterapp;
+  const panel = window.__nvmxPanel(path);
+  app.shell.activateById(panel.id);
+  // Resolves once every cell has run (false if a cell failed and stopped the rest).
+  return await app.commands.execute('notebook:run-all-cells');
+}"""
+
+_KERNEL_IDLE = """(path) => {
+  const panel = window.__nvmxPanel(path);
+  const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle';
+}"""
+
+# Error traces and stderr as the notebook's model holds them: complete, unlike the DOM, which
+# collapses long outputs.
+_MODEL_ERRORS = """(path) => {
+  const found = [];
+  const panel = window.__nvmxPanel(path);
+  panel.content.widgets.forEach((cell, index) => {
+    if (cell.model.type !== 'code') return;
+    const outputs = cell.model.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const out = outputs.get(i).toJSON();
+      if (out.output_type === 'error') {
+        found.push(`cell ${index}: ${out.ename}: ${out.evalue}`);
+      } else if (out.output_type === 'stream' && out.name === 'stderr') {
+        const text = Array.isArray(out.text) ? out.text.join('') : out.text;
+        found.push(`cell ${index} (stderr): ${text.trim()}`);
+      }
+    }
+  });
+  return found;
+}"""
+
+# What the page shows: stderr and error outputs, and widgets that failed to render.
+_SHOWN_ERRORS = """() => {
+  const selector = [
+    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
+    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]',
+  ].join(', ');
+  const shown = Array.from(document.querySelectorAll(selector), (node) => node.innerText.trim());
+  for (const node of document.querySelectorAll('.jp-OutputArea-output')) {
+    if (/Error displaying widget|Failed to load model class/.test(node.innerText)) {
+      shown.push(node.innerText.trim());
+    }
+  }
+  return shown;
+}"""
+
+
+@dataclass(frozen=True)
+class JupyterServer:
+    url: str
+    token: str
+    root: Path
+
+    def lab_url(self, path: str = "") -> str:
+        # `reset` drops any saved workspace, so each page starts with only the given file open.
+        tree = f"/tree/{urllib.parse.quote(path)}" if path else ""
+        return f"{self.url}/lab{tree}?reset&token={self.token}"
+
+    def api(self, method: str, endpoint: str) -> object:
+        request = urllib.request.Request(
+            f"{self.url}/api/{endpoint}",
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self, path: str) -> None:
+        """Stop the kernels of `path`, so notebooks opened one after another don't pile up."""
+        for session in self.api("GET", "sessions"):
+            if session.get("path") == path:
+                self.api("DELETE", f"sessions/{session['id']}")
+
+
+@dataclass
+class LabPage:
+    """One browser page on the lab, with the helpers that the tests share."""
+
+    page: Page
+    server: JupyterServer
+    console_errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.console_errors.append(f"pageerror: {error}"))
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def open_notebook(self, path: str, *, timeout_ms: float = 60_000) -> None:
+        """Open `path` (relative to the server root) and wait until its kernel is idle."""
+        self.page.goto(self.server.lab_url(path))
+        self.page.wait_for_function("() => !!window.jupyterapp", timeout=timeout_ms)
+        self.page.evaluate(_FIND_PANEL)
+        self.page.wait_for_function(_NOTEBOOK_READY, arg=path, timeout=timeout_ms)
+
+    def run_all(self, path: str, *, timeout_ms: float = 120_000) -> bool:
+        """Run every cell of the open notebook `path`; False if a cell raised."""
+        ok = self.page.evaluate(_RUN_ALL, path)
+        self.page.wait_for_function(_KERNEL_IDLE, arg=path, timeout=timeout_ms)
+        return bool(ok)
+
+    def errors(self, path: str) -> list[str]:
+        """Error traces and stderr of `path`, from its model and from what the page shows."""
+        found = self.page.evaluate(_MODEL_ERRORS, path)
+        shown = self.page.evaluate(_SHOWN_ERRORS)
+        return found + [text for text in shown if not any(text in f for f in found)]
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        target = ARTIFACTS / f"{safe_name(name)}.png"
+        self.page.screenshot(path=str(target))
+        return target
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:120]
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """Write code `cells` as a Python 3 notebook at `path`."""
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in cells],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(notebook, path)
+    return path
