@@ -252,5 +252,8 @@ def eoi(trace, guest: Context) -> None:
         return
     apic, _ = guest.in_service.pop()
     vector = apic.eoi()
+    if vector is None:
+        trace.add(guest.level, "apic", "EOI", f"{apic.name}: nothing in service: ignored")
+        return
     trace.add(guest.level, "apic", "EOI", f"{apic.name}: ISR 0x{vector:02x} cleared",
               {"apic": apic.name, "vector": vector})
