@@ -36,6 +36,7 @@ class VmExit:
 
 
 ALL_CONTROLS = frozenset(CONTROLS)
+SIMPLE = frozenset(("nop", "cli", "sti"))  # instructions that only change the running context
 
 
 class Cpu:
@@ -55,10 +56,9 @@ class Cpu:
             error = VMXERR_VMLAUNCH_NONCLEAR_VMCS
         elif not launch and not vmcs.launched:
             error = VMXERR_VMRESUME_NONLAUNCHED_VMCS
-        else:
-            refused = [c for c, on in vmcs.controls().items() if on and c not in self.caps]
-            if refused:
-                error = VMXERR_ENTRY_INVALID_CONTROL_FIELD
+        elif self.caps is not ALL_CONTROLS and any(
+                on and c not in self.caps for c, on in vmcs.controls().items()):
+            error = VMXERR_ENTRY_INVALID_CONTROL_FIELD
         if error is not None:
             vmcs.vm_instruction_error = error
             return error
@@ -90,12 +90,21 @@ class Cpu:
             return self.vmexit(vmcs, guest, ExitReason.PREEMPTION_TIMER,
                                why="VMX-preemption timer was 0 at VM entry: immediate exit")
         self.in_guest = True
+        apic, world = self.apic, self.world
         try:
             while True:
-                exit_ = self._boundary(vmcs, guest)
-                if exit_:
-                    return exit_
-                exit_ = self._execute(vmcs, guest)
+                # Only a window request, a requested interrupt or HLT can stop the guest at
+                # a boundary: test those cheaply before the full priority check.
+                if vmcs.interrupt_window_exiting or apic.irr or guest.activity == HLT:
+                    exit_ = self._boundary(vmcs, guest)
+                    if exit_:
+                        return exit_
+                instr = guest.fetch()
+                if instr in SIMPLE:
+                    guest.execute_simple(instr)
+                    world.retired(guest, instr)
+                    continue
+                exit_ = self._execute(vmcs, guest, instr)
                 if exit_:
                     return exit_
         finally:
@@ -135,12 +144,7 @@ class Cpu:
                            why="external-interrupt exiting: the interrupt exits whatever the "
                                "guest's IF; not acknowledged, it stays pending in the APIC")
 
-    def _execute(self, vmcs: Vmcs, guest: Context) -> VmExit | None:
-        instr = guest.fetch()
-        if instr in ("nop", "cli", "sti"):
-            guest.execute_simple(instr)
-            self.world.retired(guest, instr)
-            return None
+    def _execute(self, vmcs: Vmcs, guest: Context, instr: str) -> VmExit | None:
         if instr == "iret":
             guest.iret()
             self.world.retired(guest, instr)

@@ -49,13 +49,14 @@ def timeline(events) -> list[str]:
     """One line per step, indented by level; runs of plain instructions folded into one."""
     lines: list[str] = []
     run: list[Event] = []
+    retired = {"L1": 0, "L2": 0}
 
     def flush():
         if run:
             first = run[0]
             names = " ".join(e.name for e in run)
             lines.append(f"{first.seq:>5}  {' ' * INDENT[first.level]}{first.level} runs: "
-                         f"{names}  (retired {run[-1].data['retired']})")
+                         f"{names}  (retired {retired[first.level]})")
             run.clear()
 
     for e in events:
@@ -63,6 +64,7 @@ def timeline(events) -> list[str]:
             if run and run[-1].level != e.level:
                 flush()
             run.append(e)
+            retired[e.level] += 1
             continue
         flush()
         lines.append(f"{e.seq:>5}  {' ' * INDENT[e.level]}{e.level} {e.name}"

@@ -26,7 +26,6 @@ class Context:
         self.frames: list[tuple[str, int, bool]] = []  # what IRET pops: stream, pc, IF
         self.in_service: list[tuple[Lapic, int]] = []  # whose ISR an EOI clears
         self.retired = 0
-        self._sti_shadow = False
         # L1's software runs here just before VMLAUNCH/VMRESUME, and after each VM exit.
         self.on_vmx_instruction = None
         self.on_vmexit = None
@@ -58,22 +57,26 @@ class Context:
 
     # -- architectural transitions --------------------------------------------------------------
     def retire(self, instr: str) -> None:
-        """Complete an instruction: advance RIP, count it, and end STI blocking (SDM 6.8.3)."""
+        """Complete an instruction other than STI: advance RIP, count it, and end blocking
+        by STI (SDM 6.8.3)."""
         if not self.at_end:
             self.pc += 1
         self.retired += 1
-        self.sti_blocking = instr == "sti" and self._sti_shadow
+        self.sti_blocking = False
 
     def execute_simple(self, instr: str) -> None:
-        """nop, cli, sti: the instructions whose effect is purely on this context."""
-        self._sti_shadow = False
+        """nop, cli, sti: the instructions whose effect is purely on this context.  They
+        exist in the stream (fetch returned them), so RIP simply advances."""
+        self.pc += 1
+        self.retired += 1
+        if instr == "sti":
+            # STI blocks interrupts for one instruction only when it changes IF from 0 to 1.
+            self.sti_blocking = not self.rflags_if
+            self.rflags_if = True
+            return
+        self.sti_blocking = False
         if instr == "cli":
             self.rflags_if = False
-        elif instr == "sti":
-            # STI blocks interrupts for one instruction only when it changes IF from 0 to 1.
-            self._sti_shadow = not self.rflags_if
-            self.rflags_if = True
-        self.retire(instr)
 
     def halt(self) -> None:
         """HLT completes (it counts as retired) and the level waits in the HLT activity state,

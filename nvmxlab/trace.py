@@ -6,13 +6,13 @@ Every view (L1/L2 views, deliveries, statistics, text, JSON, diagrams) is derive
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 LEVELS = ("HW", "L0", "L1", "L2")
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One step.  `name` is the SDM or KVM name of the step, `why` the reason it happened.
+class Event(NamedTuple):
+    """One step (immutable).  `name` is the SDM or KVM name of the step, `why` the reason it happened.
 
     `views` holds what a guest level observes of the step: (("L1", {...}), ("L2", {...})).
     """
@@ -42,8 +42,9 @@ class Trace:
 
     def add(self, level: str, kind: str, name: str, why: str = "", data: dict | None = None,
             views: tuple[tuple[str, dict], ...] = ()) -> Event:
-        ev = Event(len(self.events), level, kind, name, why, data, views)
-        self.events.append(ev)
+        events = self.events
+        ev = Event(len(events), level, kind, name, why, data, views)
+        events.append(ev)
         return ev
 
     def __len__(self) -> int:
