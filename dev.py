@@ -165,7 +165,11 @@ def cmd_lab(extra: list[str]) -> int:
     prepare()
     notebooks = ROOT / "notebooks"
     root_dir = notebooks if notebooks.is_dir() else ROOT
-    port = free_port()
+    # The address printed below must name the port JupyterLab will really use.
+    port_option = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    port_option.add_argument("--port", "--ServerApp.port", type=int, dest="port")
+    chosen, extra = port_option.parse_known_args(extra)
+    port = chosen.port or free_port()
     token = secrets.token_hex(16)
     start = "lab/tree/00-welcome.ipynb" if (root_dir / "00-welcome.ipynb").exists() else "lab"
     cmd = [

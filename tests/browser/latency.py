@@ -7,7 +7,13 @@ frame is painted, and a task queued from there runs just after it. Both ends are
 page's own `performance.now()`, so Playwright's round trips add nothing.
 
 The floor test measures a trivial FigureWidget this way; a test of the real lab measures its
-own widget the same way and reports the ratio of the two, taken in the same run.
+own widget the same way and reports the ratio of the two, taken in the same run:
+
+    def test_lab_latency(lab, floor, latency_report):
+        ...  # open and run the notebook
+        lab_clicks = measure_clicks(lab.page, lab.page.locator(CHECKBOX), watch=..., label="lab")
+        latency_report(lab_clicks.summary())
+        latency_report(lab_clicks.ratio_to(floor.measurement))
 """
 
 from __future__ import annotations
