@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--solve", "-c", action="store_true", help="show the worked answer")
     e.set_defaults(func=cmd_exercise)
     for sp in (r, c, ls, ex, e):
-        sp.add_argument("--debug", action="store_true", help="show tracebacks")
+        # SUPPRESS: a --debug before the command must not be reset by the subcommand's default.
+        sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks")
     return p
 
 

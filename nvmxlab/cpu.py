@@ -8,6 +8,7 @@ decided by the VMCS controls and the local APIC, never by who is running.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from .guest import Context
 from .lapic import Lapic
 from .vmcs import Vmcs
@@ -22,7 +23,6 @@ from .vmx import (
     ExitReason,
 )
 from .world import World, rip
-
 
 
 class Idle(Exception):

@@ -176,7 +176,7 @@ def _tracepoint(e: Event, last_rip: int, guest_mode: bool) -> list[str]:
         return [f"kvm_apic_accept_irq: apicid 0 vec {d['vector']} (Fixed|edge)"]
     if e.kind == "apic" and e.name == "EOI" and e.data and e.data.get("apic", "").startswith(
             "L1's local APIC"):
-        return [f"kvm_msr: msr_write 80b = 0x0", f"kvm_eoi: apicid 0 vector {d['vector']}"]
+        return ["kvm_msr: msr_write 80b = 0x0", f"kvm_eoi: apicid 0 vector {d['vector']}"]
     if e.kind == "window" and e.name == "nested_svm_intr":
         return [f"kvm_nested_intr_vmexit: rip: 0x{last_rip:016x}"]
     if e.kind == "kvm" and e.name == "nested_vmx_failValid":

@@ -1,4 +1,5 @@
-"""A local APIC reduced to what interrupt delivery needs: IRR, ISR, priority, EOI (SDM Vol. 3A 11.8)."""
+"""A local APIC reduced to what interrupt delivery needs: IRR, ISR, priority and EOI
+(SDM Vol. 3A 11.8)."""
 
 from __future__ import annotations
 

@@ -94,11 +94,12 @@ class Scenario:
     max_steps: int
     description: str = ""
     explain: str = ""
-    source: str = "<scenario>"
+    source: str = field(default="<scenario>", compare=False)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     def with_overrides(self, overrides: dict[str, object]) -> Scenario:
-        """The same scenario with dotted keys replaced, e.g. {"vmcs12.ack_interrupt_on_exit": True}."""
+        """The same scenario with dotted keys replaced, validated like a file:
+        e.g. {"vmcs12.ack_interrupt_on_exit": True}."""
         raw = copy.deepcopy(self.raw)
         for dotted, value in overrides.items():
             node = raw
@@ -176,7 +177,8 @@ def from_dict(raw: dict, source: str = "<dict>") -> Scenario:
     settle = v.typed(raw, "settle", int, TOP_DEFAULTS["settle"])
     max_steps = v.typed(raw, "max_steps", int, TOP_DEFAULTS["max_steps"])
     if settle < 0 or max_steps < 1:
-        raise ScenarioError(source, "settle/max_steps", "must be positive", "settle >= 0, max_steps >= 1")
+        raise ScenarioError(source, "settle/max_steps", "must be positive",
+                            "settle >= 0, max_steps >= 1")
     return Scenario(
         name=name, policy=policy, bugs=bugs, vmcs12=vmcs12, l1=l1, l2=l2,
         interrupts=interrupts, settle=settle, max_steps=max_steps,

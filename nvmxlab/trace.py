@@ -12,7 +12,8 @@ LEVELS = ("HW", "L0", "L1", "L2")
 
 
 class Event(NamedTuple):
-    """One step (immutable).  `name` is the SDM or KVM name of the step, `why` the reason it happened.
+    """One step (immutable).  `name` is the SDM or KVM name of the step, `why` the reason it
+    happened.
 
     `views` holds what a guest level observes of the step: (("L1", {...}), ("L2", {...})).
     """

@@ -124,9 +124,10 @@ class KvmModern(Kvm):
             # "An IRQ must not be injected into L2 if it's supposed to VM-Exit."
             return EBUSY
         ok = not self.vmx_interrupt_blocked()
-        self.step("vmx_interrupt_allowed", f"{self.guest.level}: IF = "
-                  f"{int(self.guest.rflags_if)}{', STI blocking' if self.guest.sti_blocking else ''}"
-                  f" → {int(ok)}")
+        guest = self.guest
+        blocking = ", STI blocking" if guest.sti_blocking else ""
+        self.step("vmx_interrupt_allowed",
+                  f"{guest.level}: IF = {int(guest.rflags_if)}{blocking} → {int(ok)}")
         return int(ok)
 
     def request_event_for_new_irq(self) -> None:

@@ -1,0 +1,107 @@
+"""The checker: invariants, mismatches and delays, and teaching bugs caught by their effect."""
+
+import dataclasses
+
+import pytest
+
+import nvmxlab
+from nvmxlab.checker import compare
+
+
+def run_pair(name, **overrides):
+    s = nvmxlab.load_bundled(name)
+    if overrides:
+        s = s.with_overrides(overrides)
+    return nvmxlab.run(s, "nested"), nvmxlab.run(s, "bare")
+
+
+def shifted(result, index, by):
+    """The same result with L1's observation `index` happening `by` L2 instructions later."""
+    events = list(result.events)
+    seen = -1
+    for i, e in enumerate(events):
+        for level, v in e.views:
+            if level == "L1":
+                seen += 1
+                if seen == index:
+                    new = dict(v, l2_retired=v["l2_retired"] + by)
+                    events[i] = e._replace(views=(("L1", new),))
+    return dataclasses.replace(result, events=tuple(events))
+
+
+def test_a_later_asynchronous_exit_is_a_delay_not_a_mismatch():
+    nested, bare = run_pair("seed-interrupt")
+    c = compare(shifted(nested, 1, 2), bare)
+    assert c.ok and not c.mismatches
+    assert c.delays == ["a VM exit (EXTERNAL_INTERRUPT, no vector) reached L1 2 L2 instructions "
+                        "later than on bare metal"]
+
+
+def test_a_late_exit_for_an_interrupt_pending_at_vm_entry_is_a_mismatch():
+    nested, bare = run_pair("at-vmlaunch-modern")
+    c = compare(shifted(nested, 1, 3), bare)
+    assert not c.ok
+    assert "already pending at VM entry" in c.mismatches[0]
+
+
+def test_a_different_exit_reason_is_a_mismatch_naming_both():
+    c = nvmxlab.check(nvmxlab.load_bundled("at-vmlaunch"))
+    assert "nested, L1 saw a VM exit (VMCALL)" in c.mismatches[0]
+    assert "on bare metal, a VM exit (EXTERNAL_INTERRUPT, no vector)" in c.mismatches[0]
+
+
+@pytest.mark.parametrize("name, effect", [
+    ("bug-no-req-event-rearm", "never delivered"),
+    ("bug-ignore-nested-run-pending", "never delivered"),
+    ("bug-complete-interrupts-in-guest-mode", "wrong level"),
+    ("bug-kick-without-req-event", "never delivered"),
+    ("bug-ack-before-exit", "never delivered"),
+])
+def test_each_bug_is_caught_by_its_effect(name, effect):
+    c = nvmxlab.check(nvmxlab.load_bundled(name))
+    assert not c.ok
+    assert any(effect in v for v in c.nested.violations)
+
+
+def test_the_2018_bug_is_caught_as_a_late_exit():
+    c = nvmxlab.check(nvmxlab.load_bundled("bug-no-event-check-on-nested-entry"))
+    assert not c.ok and not c.nested.violations
+    assert "EXTERNAL_INTERRUPT" in c.mismatches[0]
+
+
+def test_the_checker_never_reads_bug_names():
+    import inspect
+
+    import nvmxlab.checker
+    source = inspect.getsource(nvmxlab.checker)
+    for bug in nvmxlab.bugs.BUGS:
+        assert bug not in source
+
+
+def test_a_duplicated_delivery_is_reported():
+    c = nvmxlab.check(nvmxlab.load_bundled("bug-complete-interrupts-in-guest-mode"))
+    assert any("delivered 2 times" in v for v in c.nested.violations)
+
+
+def test_delivery_while_blocked_is_reported():
+    c = nvmxlab.check(nvmxlab.load_bundled("bug-complete-interrupts-in-guest-mode"))
+    assert any("had interrupts blocked" in v for v in c.nested.violations)
+
+
+def test_a_livelock_stops_with_the_loop_named():
+    r = nvmxlab.run(nvmxlab.load_bundled("bug-kick-without-req-event"))
+    assert r.status == "livelock"
+    assert "HW VMCALL exit" in r.loop and "nested_vmx_vmexit" in r.loop
+
+
+def test_an_l1_that_never_enables_interrupts_livelocks_on_bare_metal_too():
+    s = nvmxlab.load_bundled("seed-interrupt").with_overrides(
+        {"l1.exit_handler": ["nop", "vmresume"]})
+    for mode in ("bare", "nested"):
+        assert nvmxlab.run(s, mode).status == "livelock", mode
+    assert "HW EXTERNAL_INTERRUPT exit" in nvmxlab.run(s, "bare").loop
+
+
+def test_delays_are_reported_but_do_not_fail():
+    nested, bare = run_pair("seed-interrupt")
+    assert compare(shifted(nested, 1, 5), bare).ok

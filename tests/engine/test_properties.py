@@ -1,0 +1,53 @@
+"""Invariants over generated scenarios (hypothesis)."""
+
+from hypothesis import HealthCheck, given, settings
+from strategies import scenarios
+
+import nvmxlab
+from nvmxlab import formats
+
+SETTINGS = settings(max_examples=120, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(scenarios(exiting=True, ack=False))
+def test_no_interrupt_is_lost_or_delivered_twice_or_while_blocked(s):
+    r = nvmxlab.run(s)
+    assert r.violations == []
+
+
+@SETTINGS
+@given(scenarios())
+def test_bare_metal_never_loses_or_duplicates_an_interrupt(s):
+    assert nvmxlab.run(s, "bare").violations == []
+
+
+@SETTINGS
+@given(scenarios(policy="kvm-modern", exiting=True))
+def test_modern_kvm_is_indistinguishable_from_bare_metal(s):
+    c = nvmxlab.check(s)
+    assert c.ok, c.mismatches + c.nested.violations
+
+
+@SETTINGS
+@given(scenarios(policy="kvm-2011-vmx", exiting=True, ack=False))
+def test_the_2011_design_shows_l1_bare_metal_unless_an_interrupt_meets_a_pending_entry(s):
+    c = nvmxlab.check(s)
+    at_entry = any(i.at.instr for i in s.interrupts) or any(
+        i.at.level == "L1" for i in s.interrupts)
+    assert c.ok or at_entry, c.mismatches
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenarios())
+def test_same_scenario_same_trace_byte_for_byte(s):
+    assert formats.to_json(nvmxlab.run(s)) == formats.to_json(nvmxlab.run(s))
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios())
+def test_every_run_ends(s):
+    r = nvmxlab.run(s)
+    assert r.status in ("settled", "idle", "max_steps", "livelock")
+    assert r.stats["steps"] <= s.max_steps + 50
