@@ -1,0 +1,96 @@
+"""Engine speed: simulated steps per second, how time grows with scenario length, and
+`import nvmxlab` time - printed beside SimPy's raw timeout-event rate, measured in the same
+run, as a yardstick for "a simple discrete-event core in pure Python".
+
+    python benchmarks/bench_engine.py [--quick]
+
+A benchmark, not a test: it prints numbers and ratios and never fails on a slow machine.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import nvmxlab
+
+QUICK = "--quick" in sys.argv
+REPEAT = 1 if QUICK else 3
+
+
+def long_scenario(n_interrupts: int, policy: str):
+    """The seed case with `n_interrupts` interrupts for L1, one every ten L2 instructions."""
+    raw = nvmxlab.load_bundled("seed-interrupt").to_dict()
+    raw["policy"] = policy
+    raw["interrupt"] = [{"vector": 0x30 + (i % 8) * 0x10, "to": "L1", "at": f"L2:{3 + 10 * i}"}
+                        for i in range(n_interrupts)]
+    raw["max_steps"] = 100_000_000
+    return nvmxlab.from_dict(raw, f"seed x{n_interrupts}")
+
+
+def timed_run(scenario, mode: str) -> tuple[int, float]:
+    best = float("inf")
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        result = nvmxlab.run(scenario, mode)
+        best = min(best, time.perf_counter() - t0)
+    return result.stats["steps"], best
+
+
+def simpy_rate(events: int = 300_000) -> float:
+    """SimPy's raw rate: one process yielding `events` zero-delay timeouts."""
+    import simpy
+
+    def proc(env):
+        for _ in range(events):
+            yield env.timeout(1)
+
+    env = simpy.Environment()
+    env.process(proc(env))
+    t0 = time.perf_counter()
+    env.run()
+    return events / (time.perf_counter() - t0)
+
+
+def import_time() -> float:
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import nvmxlab"],
+                         capture_output=True, text=True).stderr
+    # The last line is the package itself: "import time: self | cumulative | name".
+    last = [line for line in out.splitlines() if line.rstrip().endswith("nvmxlab")][-1]
+    return int(last.split("|")[1]) / 1e6
+
+
+def main() -> None:
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    yard = max(simpy_rate() for _ in range(REPEAT))
+    print(f"SimPy yardstick: {yard:,.0f} timeout events/s")
+    print(f"import nvmxlab: {import_time() * 1000:.1f} ms")
+    sizes = (10, 100, 1000) if QUICK else (10, 100, 1000, 3000)
+    for mode, policy in (("bare", "kvm-2011-vmx"), ("nested", "kvm-2011-vmx"),
+                         ("nested", "kvm-2011-svm"), ("nested", "kvm-modern")):
+        label = "bare metal" if mode == "bare" else policy
+        points = [(n, *timed_run(long_scenario(n, policy), mode)) for n in sizes]
+        assert nvmxlab.run(long_scenario(10, policy), mode).status == "settled"
+        print(f"\n{label}:")
+        for n, steps, secs in points:
+            print(f"  {n:>5} interrupts: {steps:>9,} steps in {secs * 1000:8.1f} ms = "
+                  f"{steps / secs:>9,.0f} steps/s")
+        (_, s1, t1), (_, s2, t2) = points[-2], points[-1]
+        marginal = (s2 - s1) / (t2 - t1)
+        per_step = [secs / steps for _, steps, secs in points]
+        growth = max(per_step) / min(per_step)
+        print(f"  marginal rate {marginal:,.0f} steps/s = {marginal / yard:.2f}x SimPy; "
+              f"time per step varies {growth:.2f}x from the smallest to the largest run "
+              f"({'linear' if growth < 1.5 else 'NOT linear'})")
+    med = statistics.median(timed_run(nvmxlab.load_bundled(n), "nested")[1]
+                            for n in nvmxlab.bundled())
+    print(f"\nbundled scenarios: median nested run {med * 1000:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
