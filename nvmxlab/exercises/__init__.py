@@ -1,0 +1,66 @@
+"""Exercises: questions made from a seed, answered by running the engine.
+
+    nvmxlab exercise                      list them
+    nvmxlab exercise bare-exit --seed 3   print one question
+    nvmxlab exercise bare-exit -s 3 -c    ... and its worked answer
+
+In a notebook, `ask(name, seed)` shows a question with immediate feedback, and
+`question(name, seed)` gives the question object that graded cells check with
+`validate()` and `is_correct()`.  The same seed always makes the same question; the answer is
+read off a run of the engine, never from a table.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import ack, bare, bughunt, nested, pending, policies, vectoring  # noqa: F401  (each module registers its exercises)
+from .core import REGISTRY, Exercise, Question, Solution
+
+__all__ = ["Exercise", "Question", "Solution", "ask", "cli", "feedback", "is_correct", "names",
+           "question", "validate"]
+
+
+def names() -> list[str]:
+    return list(REGISTRY)
+
+
+def question(name: str, seed: int = 0) -> Question:
+    if name not in REGISTRY:
+        raise KeyError(f"no exercise {name!r} (there are: {', '.join(REGISTRY)})")
+    return REGISTRY[name].question(seed)
+
+
+def validate(name: str, seed: int, answer: object) -> None:
+    """Raise AssertionError if `answer` has the wrong form (for a graded cell's visible test)."""
+    question(name, seed).validate(answer)
+
+
+def is_correct(name: str, seed: int, answer: object) -> bool:
+    return question(name, seed).is_correct(answer)
+
+
+def feedback(name: str, seed: int, answer: object) -> str:
+    return question(name, seed).feedback(answer)
+
+
+def ask(name: str, seed: int = 0):
+    """A widget: the question, a place to answer, and feedback explained from the trace."""
+    from .widget import Ask
+
+    return Ask(name, seed).widget
+
+
+def cli(name: str | None, seed: int, solve: bool) -> int:
+    """`nvmxlab exercise [NAME] [--seed N] [--solve]`; returns the exit status."""
+    if name is None:
+        width = max(map(len, REGISTRY))
+        for ex in REGISTRY.values():
+            print(f"{ex.name:<{width}}  {ex.notebook:<22} {ex.summary}")
+        return 0
+    if name not in REGISTRY:
+        print(f"nvmxlab: error: no exercise {name!r}; `nvmxlab exercise` lists them",
+              file=sys.stderr)
+        return 2
+    print(question(name, seed).text(solve=solve), end="")
+    return 0

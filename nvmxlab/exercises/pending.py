@@ -1,0 +1,126 @@
+"""Notebook 03: an interrupt at VMLAUNCH/VMRESUME, nested_run_pending and KVM_REQ_EVENT."""
+
+from __future__ import annotations
+
+import random
+
+from . import reading as rd
+from .core import Question, Solution, exercise, shuffled_choices
+
+POLICIES = ("kvm-2011-vmx", "kvm-modern")
+TRIGGERS = ("L1:vmlaunch", "L1:vmresume", "L1:vmresume:2")
+
+
+@exercise("run-pending", "03-nested-run-pending",
+          "an interrupt as L1's VMLAUNCH/VMRESUME completes: which exit does L1 see first, when?")
+def run_pending(rng: random.Random) -> Question:
+    policy, trigger = rng.choice(POLICIES), rng.choice(TRIGGERS)
+    nops = rng.randint(2, 5)
+    vector = rd.random_vector(rng)
+    scenario = rd.variant(
+        "at-vmlaunch", "An interrupt at VM entry", {"policy": policy,
+                                                    "l2.program": ["nop"] * nops + ["vmcall"]},
+        [{"vector": vector, "to": "L1", "at": trigger}])
+    result = rd.run(scenario)
+    raise_ = rd.raised(result)
+    exit_ = rd.first(result, lambda e: rd.l1_observation(e, "vmexit") is not None,
+                     after=raise_.seq)
+    ran = sum(1 for e in result.events
+              if raise_.seq < e.seq < exit_.seq and e.level == "L2" and e.kind == "retire")
+    answer = _exit_after(rd.l1_observation(exit_, "vmexit")["reason"], ran)
+    others = [_exit_after(r, n) for r in ("EXTERNAL_INTERRUPT", "VMCALL") for n in (0, nops)]
+    return Question(
+        title="nested_run_pending",
+        setting=(rd.nested_world(scenario), *rd.setting(scenario)),
+        prompt=f"Interrupt {rd.hexv(vector)} for L1 arrives {rd.when(scenario.interrupts[0].at)}, "
+               "while L0 emulates that instruction. Which exit does L1 see first after that, "
+               "and how many instructions has L2 retired since the VM entry?",
+        choices=shuffled_choices(rng, answer, others),
+        solution=Solution(answer, _run_pending_why(scenario, result, exit_, ran),
+                          rd.excerpt(result, raise_.seq, exit_.seq)),
+        scenario=scenario, share=rd.share(scenario))
+
+
+def _exit_after(reason: str, ran: int) -> str:
+    noun = "instruction" if ran == 1 else "instructions"
+    return f"{reason}, after L2 retired {ran} {noun}"
+
+
+def _run_pending_why(scenario, result, exit_, ran: int) -> tuple[str, ...]:
+    bare = rd.run(scenario, "bare")
+    bare_exit = rd.first(bare, lambda e: rd.l1_observation(e, "vmexit") is not None,
+                         after=rd.raised(bare).seq)
+    bare_ran = sum(1 for e in bare.events if rd.raised(bare).seq < e.seq < bare_exit.seq
+                   and e.level == "L2" and e.kind == "retire")
+    reason = rd.l1_observation(exit_, "vmexit")["reason"]
+    why = ["On bare metal the VM entry completes and the pending interrupt causes an "
+           "EXTERNAL_INTERRUPT exit before L2's first instruction: bare metal shows "
+           f"{_exit_after(rd.l1_observation(bare_exit, 'vmexit')['reason'], bare_ran)}."]
+    why.append("In the nested world L0 is still emulating L1's instruction: "
+               "nested_vmx_run() set nested_run_pending, and L0 may not exit to L1 before L2 "
+               "has run the VM entry it promised (an event L1 injected would otherwise be "
+               "lost).")
+    if any(e.name == "request_immediate_exit" for e in result.events):
+        why.append("kvm-modern: vmx_check_nested_events() returns -EBUSY, so "
+                   "kvm_check_and_inject_events() requests an immediate exit. L0 enters L2 "
+                   "with the VMX-preemption timer at 0; L2 exits before retiring anything, "
+                   "nested_run_pending is cleared, and the next iteration emulates the "
+                   "EXTERNAL_INTERRUPT exit: L1 sees "
+                   f"{_exit_after(reason, ran)}, as on bare metal.")
+    else:
+        why.append("kvm-2011-vmx: vmx_interrupt_allowed() returns 0 while nested_run_pending, "
+                   "and enable_irq_window() returns early in guest mode - \"the interrupt "
+                   "will be injected later\". Later means L2's next exit of any kind, where "
+                   "vmx_handle_exit() has kept KVM_REQ_EVENT armed. So L1 sees "
+                   f"{_exit_after(reason, ran)}, and takes the interrupt after that "
+                   "exit's STI.")
+    return tuple(why)
+
+
+VERDICTS = ("MATCH: L1 and L2 see what they would see on bare metal",
+            "MATCH, with a delay reported",
+            "DIFFERENT: a mismatch")
+BASES = ("at-vmlaunch", "at-vmresume-modern", "pending-at-vmresume", "seed-interrupt")
+
+
+@exercise("verdict", "03-nested-run-pending",
+          "will `nvmxlab check` find that L1 sees what it would see on bare metal?")
+def verdict(rng: random.Random) -> Question:
+    base, policy = rng.choice(BASES), rng.choice(POLICIES)
+    nops = rng.randint(2, 5)
+    scenario = rd.variant(base, "Same as bare metal?",
+                          {"policy": policy, "l2.program": ["nop"] * nops + ["vmcall"]})
+    comparison = rd.compare(scenario)
+    if not comparison.ok:
+        answer = VERDICTS[2]
+    else:
+        answer = VERDICTS[1] if comparison.delays else VERDICTS[0]
+    return Question(
+        title="Will the checker call it a match?",
+        setting=(rd.nested_world(scenario), *rd.setting(scenario)),
+        prompt="`nvmxlab check` runs this scenario nested and on bare metal and compares what "
+               "L1 and L2 observe. What does it report?",
+        choices=shuffled_choices(rng, answer, VERDICTS),
+        solution=Solution(answer, _verdict_why(comparison), _side_by_side(comparison),
+                          trace_title="What L1 saw:"),
+        scenario=scenario, share=rd.share(scenario))
+
+
+def _verdict_why(comparison) -> tuple[str, ...]:
+    found = [*comparison.mismatches, *comparison.nested.violations, *comparison.delays]
+    if not found:
+        return ("Every observation of L1 and L2 - exits, their reasons and information, "
+                "deliveries through each IDT, VM entries - is the same as on bare metal, at "
+                "the same point of L2's progress.",)
+    return (*found, *comparison.notes)
+
+
+def _side_by_side(comparison) -> tuple[str, ...]:
+    nested, bare = comparison.nested.l1_view, comparison.bare.l1_view
+    lines = ["L1's view, nested | bare metal"]
+    for i in range(max(len(nested), len(bare))):
+        left = rd.observation(nested[i]) if i < len(nested) else "-"
+        right = rd.observation(bare[i]) if i < len(bare) else "-"
+        mark = "  " if left == right else "≠ "
+        lines.append(f"{mark}{left:<52} | {right}")
+    return tuple(lines)
