@@ -1,0 +1,107 @@
+"""Words for one step: the hover text on the diagram and the explanation under it."""
+
+from __future__ import annotations
+
+import html
+import textwrap
+
+from ..trace import Event
+from .states import StepState
+
+WORLD_NAMES = {"nested": "nested", "bare": "bare metal"}
+KIND_NAMES = {
+    "vmexit": "VM exit (hardware)",
+    "nested_vmexit": "VM exit emulated by L0",
+    "vmentry": "VM entry (hardware)",
+    "nested_vmenter": "VMLAUNCH/VMRESUME emulated by L0",
+    "entered": "L1's VM entry took effect",
+    "inject": "event injection",
+    "deliver": "delivery through the IDT",
+    "window": "interrupt window",
+    "request": "KVM request",
+    "kvm": "KVM function",
+    "loop": "vCPU loop",
+    "apic": "local APIC",
+    "raise": "a device raises an interrupt",
+    "kick": "kick",
+    "halt": "halt",
+    "skip": "skip an emulated instruction",
+    "ept": "EPT",
+    "retire": "instruction retired",
+    "vmfail": "VM entry failed",
+}
+# Fields that hold an interruption-information style value: None means "not valid".
+EVENT_FIELDS = ("intr_info", "idt_vectoring", "inject")
+HEX_FIELDS = ("vector", "rip")
+
+
+def format_value(key: str, value: object) -> str:
+    if value is None:
+        return "not valid" if key in EVENT_FIELDS else "none"
+    if isinstance(value, dict) and "vector" in value:
+        return " ".join([f"0x{value['vector']:02x}"] +
+                        [str(v) for k, v in value.items() if k != "vector"])
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int) and key in HEX_FIELDS:
+        return f"0x{value:02x}" if key == "vector" else f"0x{value:x}"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
+
+
+def field_lines(e: Event) -> list[tuple[str, str]]:
+    return [(key, format_value(key, value)) for key, value in (e.data or {}).items()]
+
+
+def observation_text(view: dict) -> str:
+    """What a guest level observes, in words (the L1/L2 view entry of a step)."""
+    kind = view.get("kind")
+    if kind == "vmexit":
+        info = view.get("intr_info")
+        vector = f", vector 0x{info['vector']:02x}" if info else ""
+        return f"a VM exit, {view.get('reason')}{vector}"
+    if kind == "irq":
+        return f"interrupt 0x{view.get('vector', 0):02x} through its IDT"
+    if kind == "vmfail":
+        return f"VMfailValid, VM-instruction error {view.get('error')}"
+    if kind == "entry":
+        return "a successful VM entry into L2"
+    return str(kind)
+
+
+def title(world: str, e: Event, total: int | None = None) -> str:
+    of = f" of {total}" if total is not None else ""
+    return (f"{WORLD_NAMES.get(world, world)} · step {e.seq}{of} · {e.level} · "
+            f"{KIND_NAMES.get(e.kind, e.kind)}")
+
+
+def hover(world: str, e: Event, state: StepState) -> str:
+    """Plotly hover text: the full step, HTML-escaped, wrapped for a tooltip."""
+    lines = [f"<b>{html.escape(title(world, e))}</b>", f"<b>{html.escape(e.name)}</b>"]
+    if e.why:
+        lines += [f"<i>{html.escape(part)}</i>" for part in textwrap.wrap(e.why, 70)]
+    lines += [f"{html.escape(k)}: {html.escape(v)}" for k, v in field_lines(e)]
+    lines += [f"{lvl} sees: {html.escape(observation_text(v))}" for lvl, v in e.views]
+    lines.append(f"then: {html.escape(state.label)}")
+    return "<br>".join(lines)
+
+
+def step_html(world: str, e: Event, state: StepState, total: int) -> str:
+    """The explanation shown under the diagram for the current step."""
+    esc = html.escape
+    parts = [f"<div class='nvmx-step-title'><b>{esc(title(world, e, total))}</b></div>",
+             f"<div class='nvmx-step-name' style='font-size:1.25em'><code>{esc(e.name)}</code>"
+             f"</div>"]
+    if e.why:
+        parts.append(f"<div class='nvmx-step-why'>{esc(e.why)}</div>")
+    fields = field_lines(e)
+    if fields:
+        rows = "".join(f"<tr><td><code>{esc(k)}</code></td><td>{esc(v)}</td></tr>"
+                       for k, v in fields)
+        parts.append(f"<table class='nvmx-step-fields'>{rows}</table>")
+    for level, view in e.views:
+        parts.append(f"<div class='nvmx-step-view'><b>{esc(level)} observes</b> "
+                     f"{esc(observation_text(view))}</div>")
+    parts.append(f"<div class='nvmx-step-state'>vCPU state now: <b>{esc(state.label)}</b></div>")
+    return "\n".join(parts)

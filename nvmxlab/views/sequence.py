@@ -1,0 +1,166 @@
+"""The swimlane sequence diagram: results → plotly traces.
+
+One panel per world (bare metal above, nested below) with one lane per level (L2, L1, L0, HW)
+and time flowing to the right on the shared, guest-visible axis of `timeline.py`.  Every trace
+event is one mark; transitions also get one arrow (see `classify.py`).
+
+The figure has a fixed set of traces (`TRACE_NAMES`), created once: one per mark category, one
+per arrow style, the "who runs" bars, the interrupt-window spans and the step cursor.  A new run
+replaces their data; a new step moves only the cursor.  Few, large traces keep a FigureWidget
+update to one message and one repaint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..result import Result
+from ..trace import Event
+from .classify import VMCS_GUEST, Mark, classify
+from .explain import hover
+from .labels import LabelPlacer
+from .states import StepState, step_states
+from .style import CATEGORIES, CATEGORY, WORLDS, lane_y
+from .timeline import Timeline, align
+
+MAX_EVENTS = 2000  # per world; a livelocked run can hold 200 000 steps, no figure should
+ARROW_CATEGORIES = ("exit", "exit_emulated", "entry", "entry_emulated", "inject", "source",
+                    "fail")
+DATA_TRACES = ("running", "windows", *(f"arrow:{k}" for k in ARROW_CATEGORIES),
+               *(f"mark:{c.key}" for c in CATEGORIES))
+CURSOR_TRACES = ("veil", "cursor", "focus")
+TRACE_NAMES = DATA_TRACES + CURSOR_TRACES
+TRACE_INDEX = {name: i for i, name in enumerate(TRACE_NAMES)}
+BAR_HALF = 0.45  # a "who runs" bar reaches this far either side of its first/last step
+WINDOW_OFFSET = -0.3  # window spans run just under the lane they belong to
+VIEW_WIDTH = 90  # steps visible at once when a run is wider than this; the view follows
+
+
+@dataclass(frozen=True)
+class WorldTrace:
+    """One world's drawn events with everything derived from them, index by index."""
+
+    world: str
+    result: Result
+    events: tuple[Event, ...]
+    states: tuple[StepState, ...]
+    marks: tuple[Mark, ...]
+    x: tuple[float, ...]
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.events) < len(self.result.events)
+
+    def position(self, index: int) -> tuple[float, float]:
+        return self.x[index], lane_y(self.world, self.marks[index].lane)
+
+
+@dataclass(frozen=True)
+class SequenceData:
+    """Everything the diagram draws for a set of runs; immutable, so steps can index into it."""
+
+    worlds: Mapping[str, WorldTrace]
+    timeline: Timeline
+    traces: Mapping[str, dict]  # DATA_TRACES name → {"x", "y", "text", "hovertext", "ids"}
+
+
+def _world_trace(world: str, result: Result, x: tuple[float, ...]) -> WorldTrace:
+    events = result.events[:MAX_EVENTS]
+    states = step_states(result, MAX_EVENTS)
+    return WorldTrace(world, result, events, states, tuple(classify(e) for e in events), x)
+
+
+def build(results: Mapping[str, Result]) -> SequenceData:
+    """Map runs (keyed "bare" and/or "nested") to the diagram's trace data."""
+    ordered = [w for w in WORLDS if w in results]
+    timeline = align({w: results[w].events[:MAX_EVENTS] for w in ordered})
+    worlds = {w: _world_trace(w, results[w], timeline.x[w]) for w in ordered}
+    traces = {name: _empty(name) for name in DATA_TRACES}
+    placer = LabelPlacer(min(timeline.width, VIEW_WIDTH) + 1.5)
+    for wt in worlds.values():
+        _add_marks(traces, wt, placer)
+        _add_bars(traces["running"], wt)
+        _add_windows(traces["windows"], wt)
+    return SequenceData(worlds, timeline, traces)
+
+
+def _empty(name: str) -> dict:
+    if name.startswith("mark:"):
+        return {"x": [], "y": [], "text": [], "hovertext": [], "ids": [], "textposition": []}
+    return {"x": [], "y": [], "text": None, "hovertext": None, "ids": None,
+            "textposition": None}
+
+
+def _add_marks(traces: dict, wt: WorldTrace, placer: LabelPlacer) -> None:
+    for i, (e, mark) in enumerate(zip(wt.events, wt.marks, strict=True)):
+        x, y = wt.position(i)
+        t = traces[f"mark:{mark.category}"]
+        t["x"].append(x)
+        t["y"].append(y)
+        t["text"].append(mark.label)
+        preferred = CATEGORY[mark.category].text_position
+        t["textposition"].append(placer.place(wt.world, y, x, mark.label, preferred))
+        t["hovertext"].append(hover(wt.world, e, wt.states[i]))
+        t["ids"].append(f"{wt.world}:{e.seq}")
+        if mark.has_arrow:
+            arrow = traces[f"arrow:{mark.category}"]
+            arrow["x"] += [x, x, None]
+            arrow["y"] += [lane_y(wt.world, mark.source), y, None]
+
+
+def _segments(values: list):
+    """(value, first index, last index) for each run of equal, non-None consecutive values."""
+    start = 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start]:
+            if values[start] is not None:
+                yield values[start], start, i - 1
+            start = i
+
+
+def _add_bars(trace: dict, wt: WorldTrace) -> None:
+    running = [s.running for s in wt.states]
+    for level, first, last in _segments(running):
+        y = lane_y(wt.world, level)
+        trace["x"] += [wt.x[first] - BAR_HALF, wt.x[last] + BAR_HALF, None]
+        trace["y"] += [y, y, None]
+
+
+def _add_windows(trace: dict, wt: WorldTrace) -> None:
+    for vmcs, lane in VMCS_GUEST.items():
+        open_ = [vmcs if vmcs in s.windows else None for s in wt.states]
+        y = lane_y(wt.world, lane) + WINDOW_OFFSET
+        for _, first, last in _segments(open_):
+            # Open from the step that opened it up to the step that closed it.
+            end = wt.x[last + 1] if last + 1 < len(wt.x) else wt.x[last] + 1
+            trace["x"] += [wt.x[first], end, None]
+            trace["y"] += [y, y, None]
+
+
+# -- the step cursor ------------------------------------------------------------------------
+
+
+def view_range(data: SequenceData, x: float) -> list[float]:
+    width = data.timeline.width
+    if width <= VIEW_WIDTH + 10:
+        return [-1.0, width + 0.5]
+    left = min(max(-1.0, x - 0.6 * VIEW_WIDTH), width + 0.5 - VIEW_WIDTH)
+    return [left, left + VIEW_WIDTH]
+
+
+def cursor(data: SequenceData, world: str, index: int) -> tuple[dict, dict]:
+    """(trace data for CURSOR_TRACES by name, layout changes) showing step `index` of `world`."""
+    from .style import y_span
+
+    bottom, top = y_span()
+    x, y = data.worlds[world].position(index)
+    end = data.timeline.width + 5
+    traces = {
+        # Dims whatever happens after the current step, in both worlds (same guest time).
+        "veil": {"x": [x + 0.5, end, end, x + 0.5, x + 0.5],
+                 "y": [bottom, bottom, top, top, bottom]},
+        "cursor": {"x": [x, x], "y": [bottom, top]},
+        "focus": {"x": [x], "y": [y]},
+    }
+    return traces, {"xaxis.range": view_range(data, x)}
