@@ -36,13 +36,20 @@ class BareMetal:
         world.snapshot = self.snapshot
 
     def raise_to_l1(self, index: int, ev: EventInfo) -> None:
+        if ev.type == "nmi":
+            # The NMI pin latches one NMI; a second one while it is pending merges with it.
+            pending = self.cpu.nmi
+            self.cpu.nmi = EventInfo(2, "nmi", (pending.ids if pending else ()) + ev.ids)
+            self.world.trace.add("HW", "nmi", "NMI", "NMI pending on the NMI pin"
+                                 + (" (merged)" if pending else ""))
+            return
         coalesced = not self.apic.set_irr(ev.vector, index)
         self.world.trace.add("HW", "apic", "IRR", f"{self.apic.name}: IRR 0x{ev.vector:02x}"
                              + (" (coalesced)" if coalesced else ""), {"vector": ev.vector})
 
     def snapshot(self) -> tuple:
         return (self.world.context_state(), tuple(self.apic.irr), tuple(self.apic.isr),
-                self.vmcs12.snapshot(), self.l1_hv.reinject)
+                self.vmcs12.snapshot(), self.l1_hv.reinject, self.cpu.nmi)
 
     def run(self) -> None:
         world, cpu, l1, l2, v = self.world, self.cpu, self.world.l1, self.world.l2, self.vmcs12
@@ -55,7 +62,9 @@ class BareMetal:
             world.l1_vmx_instruction(instr)
             world.checkpoint()
             cpu.run(v, l2)
-            l1.load_host_state()  # the VM exit loads L1's host state (SDM 28.5)
+            # The VM exit loads L1's host state (SDM 28.5).
+            l1.load_host_state(block_nmi=cpu.nmi_blocked_after_exit)
+            cpu.nmi_blocked_after_exit = False
 
     def vmfail(self, instr: str, error: int) -> None:
         l1 = self.world.l1

@@ -36,7 +36,9 @@ class VmExit:
 
 
 ALL_CONTROLS = frozenset(CONTROLS)
-SIMPLE = frozenset(("nop", "cli", "sti"))  # instructions that only change the running context
+SIMPLE = frozenset(("nop", "cli", "sti"))
+# What _boundary() returns when it delivered an event through the guest's IDT.
+DELIVERED = object()  # instructions that only change the running context
 
 
 class Cpu:
@@ -46,6 +48,7 @@ class Cpu:
         self.caps = caps  # the controls the VMX capability MSRs allow (SDM A.3-A.5)
         self.trace = world.trace
         self.in_guest = False  # vcpu->mode == IN_GUEST_MODE, for kicks
+        self.nmi: EventInfo | None = None  # a pending NMI on the NMI pin (latched, one deep)
 
     # -- VM entry (SDM ch. 27) ---------------------------------------------------------------
     def vmentry(self, vmcs: Vmcs, guest: Context, launch: bool, level: str,
@@ -56,8 +59,7 @@ class Cpu:
             error = VMXERR_VMLAUNCH_NONCLEAR_VMCS
         elif not launch and not vmcs.launched:
             error = VMXERR_VMRESUME_NONLAUNCHED_VMCS
-        elif self.caps is not ALL_CONTROLS and any(
-                on and c not in self.caps for c, on in vmcs.controls().items()):
+        elif invalid_controls(vmcs, self.caps):
             error = VMXERR_ENTRY_INVALID_CONTROL_FIELD
         if error is not None:
             vmcs.vm_instruction_error = error
@@ -95,8 +97,11 @@ class Cpu:
             while True:
                 # Only a window request, a requested interrupt or HLT can stop the guest at
                 # a boundary: test those cheaply before the full priority check.
-                if vmcs.interrupt_window_exiting or apic.irr or guest.activity == HLT:
+                if vmcs.interrupt_window_exiting or apic.irr or guest.activity == HLT or \
+                        self.nmi or vmcs.nmi_window_exiting:
                     exit_ = self._boundary(vmcs, guest)
+                    if exit_ is DELIVERED:
+                        continue  # the handler's first instruction is a new boundary
                     if exit_:
                         return exit_
                 instr = guest.fetch()
@@ -110,8 +115,29 @@ class Cpu:
         finally:
             self.in_guest = False
 
-    def _boundary(self, vmcs: Vmcs, guest: Context) -> VmExit | None:
-        """Events recognised at an instruction boundary, by priority (SDM 6.9, 26.7.5)."""
+    def _boundary(self, vmcs: Vmcs, guest: Context) -> VmExit | object | None:
+        """Events recognised at an instruction boundary, by priority (SDM 6.9, 26.7.5):
+        NMI-window exits, NMIs, interrupt-window exits, then external interrupts."""
+        # This processor is one of those that also hold off NMIs - and NMI-window exits - while
+        # blocking by STI is in effect (SDM 25.4.2, 26.7.6: "a logical processor may also
+        # prevent such a VM exit if there is blocking of events by STI"); KVM's
+        # vmx_nmi_blocked() assumes the same.
+        if vmcs.nmi_window_exiting and not guest.nmi_blocking and not guest.sti_blocking:
+            return self.vmexit(vmcs, guest, ExitReason.NMI_WINDOW,
+                               why="NMI-window exiting and no virtual-NMI blocking")
+        if self.nmi is not None:
+            ev, self.nmi = self.nmi, None
+            if vmcs.nmi_exiting:
+                # The NMI exits whatever the guest's blocking; NMIs are blocked in the host
+                # "only after the VM exit completes" (SDM 26.2, 28.5).
+                exit_ = self.vmexit(vmcs, guest, ExitReason.EXCEPTION_NMI, intr_info=ev,
+                                    why="NMI exiting: the NMI causes a VM exit")
+                self.nmi_blocked_after_exit = True
+                return exit_
+            if not guest.nmi_blocking and not guest.sti_blocking:
+                return self.deliver(vmcs, guest, ev, "NMI, NMI exiting = 0: through the "
+                                    "guest's IDT, vector 2") or DELIVERED
+            self.nmi = ev  # blocked by NMI: stays latched
         if vmcs.interrupt_window_exiting and not guest.interrupts_blocked:
             return self.vmexit(vmcs, guest, ExitReason.INTERRUPT_WINDOW,
                                why="interrupt-window exiting and the guest can take "
@@ -123,7 +149,7 @@ class Cpu:
                 vector, ids = self.apic.ack()
                 ev = EventInfo(vector, ids=tuple(ids), source=self.apic)
                 return self.deliver(vmcs, guest, ev, "external interrupt, external-interrupt "
-                                    "exiting = 0: through the guest's IDT")
+                                    "exiting = 0: through the guest's IDT") or DELIVERED
         if guest.activity == HLT:
             raise Idle(f"{guest.level} is halted in VMX non-root operation and no event is "
                        "pending")
@@ -198,6 +224,9 @@ class Cpu:
         return None
 
     # -- VM exit (SDM ch. 28) --------------------------------------------------------------------
+    # Set by an NMI-induced exit; the host's NMI blocking starts once its state is loaded.
+    nmi_blocked_after_exit = False
+
     def vmexit(self, vmcs: Vmcs, guest: Context, reason: ExitReason, *, why: str,
                intr_info: EventInfo | None = None, idt_vectoring: EventInfo | None = None,
                qualification: str = "") -> VmExit:
@@ -215,6 +244,10 @@ class Cpu:
     def run_root(self, host: Context) -> str:
         """Run `host` until it executes VMLAUNCH or VMRESUME; returns which."""
         while True:
+            if self.nmi is not None and not host.nmi_blocking and not host.sti_blocking:
+                ev, self.nmi = self.nmi, None
+                self.world.delivered(host, ev, "NMI: through the host's IDT, vector 2")
+                continue
             if self.apic.irr and not host.interrupts_blocked and self.apic.has_interrupt():
                 vector, ids = self.apic.ack()
                 ev = EventInfo(vector, ids=tuple(ids), source=self.apic)
@@ -247,6 +280,19 @@ class Cpu:
             else:
                 host.execute_simple(instr)
                 self.world.retired(host, instr)
+
+
+def invalid_controls(vmcs: Vmcs, caps: frozenset[str]) -> bool:
+    """VM-entry checks on the VM-execution controls (SDM 27.2.1.1): each control must be
+    allowed by the capability MSRs, and the NMI controls must be consistent."""
+    controls = vmcs.controls()
+    if caps is not ALL_CONTROLS and any(on and c not in caps for c, on in controls.items()):
+        return True
+    # "If the 'NMI exiting' VM-execution control is 0, the 'virtual NMIs' VM-execution
+    # control must be 0.  If the 'virtual NMIs' VM-execution control is 0, the 'NMI-window
+    # exiting' VM-execution control must be 0."
+    return (controls["virtual_nmis"] and not controls["nmi_exiting"]) or (
+        controls["nmi_window_exiting"] and not controls["virtual_nmis"])
 
 
 def eoi(trace, guest: Context) -> None:

@@ -112,8 +112,11 @@ class Context:
         self.retired += 1
         self.sti_blocking = False
 
-    def load_host_state(self) -> None:
-        """VM exit: RIP = exit handler, RFLAGS = 0x2 (IF = 0), no blocking (SDM 28.5.3)."""
+    def load_host_state(self, block_nmi: bool = False) -> None:
+        """VM exit: RIP = exit handler, RFLAGS = 0x2 (IF = 0), no blocking by STI (SDM 28.5.3).
+        After an NMI-induced exit, NMIs are blocked in the host (SDM 28.5)."""
+        if block_nmi:
+            self.nmi_blocking = True
         self.stream = "exit_handler"
         self.pc = 0
         self.rflags_if = False

@@ -18,7 +18,8 @@ class L1Hypervisor:
         self.world = world
         self.vmcs12 = vmcs12
         self.l1_apic = l1_apic  # L1's own local APIC: physical on bare metal, L0's otherwise
-        self.window_requested = vmcs12.interrupt_window_exiting  # L1's static choice
+        self.window_requested = vmcs12.interrupt_window_exiting  # L1's static choices
+        self.nmi_window_requested = vmcs12.nmi_window_exiting
         self.reinject: EventInfo | None = None
         self.skip: str | None = None  # an L2 instruction that exited and must be skipped
         world.l1.on_vmx_instruction = self.before_entry
@@ -35,6 +36,7 @@ class L1Hypervisor:
                       f"L1 handled L2's {instr.upper()}: advance L2's RIP past it")
             self.world.retired(l2, instr)
         v.interrupt_window_exiting = self.window_requested
+        v.nmi_window_exiting = self.nmi_window_requested
         if self.reinject is not None:
             # vmx_complete_interrupts: an event whose delivery was cut short by the exit
             # (IDT-vectoring information) is injected again.
@@ -42,6 +44,8 @@ class L1Hypervisor:
             trace.add("L1", "inject", "vmx_complete_interrupts",
                       "re-inject the event the exit interrupted (IDT-vectoring info)",
                       {"field": "vmcs12.VM_ENTRY_INTR_INFO", **v.entry_intr_info.to_json()})
+            return
+        if self.world.l2_nmis and self.inject_nmi(v):
             return
         if not self.world.l2_vapic.has_interrupt():
             return
@@ -57,6 +61,22 @@ class L1Hypervisor:
                       "L2 has IF = 0 or STI blocking: ask for an interrupt-window exit",
                       {"field": "vmcs12.CPU_BASED_INTR_WINDOW_EXITING", "value": True})
 
+    def inject_nmi(self, v) -> bool:
+        """inject_pending_event for an NMI: inject it, or ask for an NMI-window exit."""
+        trace = self.world.trace
+        # vmx_nmi_allowed(): no blocking by NMI, nor by STI (this processor holds NMIs off
+        # during STI blocking, and VM entry may refuse to inject an NMI then: SDM 26.3.1.5).
+        if not v.guest_nmi_blocking and not v.guest_sti_blocking:
+            v.entry_intr_info = self.world.l2_nmis.pop(0)
+            trace.add("L1", "inject", "vmx_inject_nmi", "L2 is not blocking NMIs: inject the "
+                      "NMI at VM entry", {"field": "vmcs12.VM_ENTRY_INTR_INFO", "vector": 2})
+            return True
+        if v.virtual_nmis:
+            v.nmi_window_exiting = True
+            trace.add("L1", "window", "enable_nmi_window", "L2 blocks NMIs: ask for an "
+                      "NMI-window exit", {"field": "vmcs12.CPU_BASED_NMI_WINDOW_EXITING"})
+        return False
+
     def after_exit(self) -> None:
         """Read the exit information (runs as L1's exit handler starts)."""
         v, world = self.vmcs12, self.world
@@ -67,6 +87,13 @@ class L1Hypervisor:
             world.idt_page_missing.discard("L1")
             world.trace.add("L1", "ept", "handle_ept_violation",
                             "L1 maps the missing page in its EPT for L2")
+        if v.exit_reason == ExitReason.EXCEPTION_NMI and v.exit_intr_info:
+            # handle_exception_nmi_irqoff: an NMI that exited is handed to L1's own NMI
+            # handler (vmx_do_nmi_irqoff), which runs with NMIs blocked until its IRET.
+            world.l1.deliver(2, None, nmi=True)
+            world.trace.add("L1", "deliver", "vmx_do_nmi_irqoff", "the NMI came in the exit: "
+                            "call L1's NMI handler", {"vector": 2},
+                            views=(("L1", {"kind": "nmi", "vector": 2}),))
         if v.exit_reason == ExitReason.EXTERNAL_INTERRUPT and v.exit_intr_info:
             # handle_external_interrupt_irqoff: with ack-on-exit the vector arrived in the
             # exit, and L1 calls its own IDT handler for it.

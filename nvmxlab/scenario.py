@@ -174,6 +174,11 @@ def from_dict(raw: dict, source: str = "<dict>") -> Scenario:
                             ", ".join(IDT_FAULTS))
     interrupts = tuple(v.interrupt(i, item, l1) for i, item in
                        enumerate(v.typed(raw, "interrupt", list, [])))
+    for i, irq in enumerate(interrupts):
+        if irq.type == "nmi" and irq.to == "L1" and policy != "kvm-modern":
+            raise ScenarioError(source, f"interrupt[{i}].type", "an NMI for L1 is modelled "
+                                f"under kvm-modern only, not under {policy!r} (its nested NMI "
+                                "path is not part of this model)", 'policy = "kvm-modern"')
     settle = v.typed(raw, "settle", int, TOP_DEFAULTS["settle"])
     max_steps = v.typed(raw, "max_steps", int, TOP_DEFAULTS["max_steps"])
     if settle < 0 or max_steps < 1:

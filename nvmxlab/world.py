@@ -55,6 +55,7 @@ class World:
                           l2["rflags_if"], repeat=True)
         # L1's software model of L2's local APIC: where an interrupt "to L2" is raised.
         self.l2_vapic = Lapic("L1's virtual APIC for L2", owner="L1")
+        self.l2_nmis: list[EventInfo] = []  # NMIs L1's software has pending for L2
         # An L2 IDT handler page missing from one hypervisor's EPT, until it maps it.
         fault = l2["idt_fault"]
         self.idt_page_missing = {"l0-ept": {"L0"}, "l1-ept": {"L1"}}.get(fault, set())
@@ -113,8 +114,12 @@ class World:
         self.raises.append(Raise(index, irq, ev.seq))
         self.deliveries[index] = []
         self._undelivered += 1
-        info = EventInfo(irq.vector, ids=(index,))
-        if irq.to == "L2":
+        info = EventInfo(irq.vector, irq.type, ids=(index,))
+        if irq.to == "L2" and irq.type == "nmi":
+            self.l2_nmis.append(info)
+            self.trace.add("L1", "nmi", "kvm_inject_nmi", "L1's software has an NMI pending "
+                           "for L2")
+        elif irq.to == "L2":
             # A device that L1 emulates for L2: L1's software requests the vector in its
             # model of L2's APIC and injects it at its next VM entry (see l1.py).
             coalesced = not self.l2_vapic.set_irr(irq.vector, index)
@@ -130,12 +135,13 @@ class World:
     # -- delivery bookkeeping ------------------------------------------------------------------
     def delivered(self, ctx: Context, ev: EventInfo, why: str) -> None:
         """Deliver `ev` through `ctx`'s IDT and record it (called by the hardware)."""
-        allowed = not ctx.interrupts_blocked
-        ctx.deliver(ev.vector, ev.source)
+        nmi = ev.type == "nmi"
+        allowed = not (ctx.nmi_blocking or ctx.sti_blocking if nmi else ctx.interrupts_blocked)
+        ctx.deliver(ev.vector, ev.source, nmi)
         e = self.trace.add(ctx.level, "deliver", "IDT delivery", why,
                            {"vector": ev.vector, "type": ev.type, "allowed": allowed,
                             "irqs": list(ev.ids)},
-                           views=((ctx.level, {"kind": "irq", "vector": ev.vector}),))
+                           views=((ctx.level, observed_delivery(ev)),))
         self._record(ev, e.seq, ctx.level, "IDT")
 
     def delivered_in_exit(self, ev: EventInfo, seq: int) -> None:
@@ -229,7 +235,8 @@ class World:
 
     def context_state(self) -> tuple:
         return tuple(_ctx_state(c) for c in (self.l1, self.l2)) + (
-            tuple(self.l2_vapic.irr), tuple(self.l2_vapic.isr), frozenset(self.idt_page_missing))
+            tuple(self.l2_vapic.irr), tuple(self.l2_vapic.isr), frozenset(self.idt_page_missing),
+            tuple(self.l2_nmis))
 
 
 # Where each stream "lives", so that a trace can show a guest RIP (kvm-trace format).
@@ -245,6 +252,13 @@ def rip(c: Context) -> int:
 def _ctx_state(c: Context) -> tuple:
     return (c.stream, c.pc, c.rflags_if, c.sti_blocking, c.nmi_blocking, c.activity,
             tuple(c.frames), tuple((a.name, v) for a, v in c.in_service))
+
+
+def observed_delivery(ev: EventInfo) -> dict:
+    """What a level observes of a delivery through its IDT."""
+    if ev.type == "nmi":
+        return {"kind": "nmi", "vector": ev.vector}
+    return {"kind": "irq", "vector": ev.vector}
 
 
 def describe_loop(events) -> str:

@@ -24,7 +24,9 @@ class Kvm2011(Kvm):
     def inject_pending_event(self) -> None:
         """x86.c (2011): re-inject a queued event, else inject a new one if allowed; then
         open an interrupt window if an interrupt is still pending (vcpu_enter_guest)."""
-        if self.interrupt is not None:
+        if self.nmi_injected is not None:
+            self.vmx_inject_nmi(self.nmi_injected, reinjected=True)
+        elif self.interrupt is not None:
             self.vmx_inject_irq(self.interrupt, reinjected=True)
         elif self.kvm_cpu_has_interrupt():
             if self.interrupt_allowed():
@@ -47,7 +49,7 @@ class Kvm2011(Kvm):
     def after_hw_entry(self) -> None:
         # A queued event went into the VM-entry field and was delivered (or came back in
         # IDT-vectoring info, which complete_interrupts() queues again).
-        self.interrupt = None
+        self.interrupt = self.nmi_injected = None
 
 
 class Kvm2011Vmx(Kvm2011):
@@ -185,7 +187,7 @@ class Kvm2011Svm(Kvm2011):
     def pending_event_for_vmcs12(self) -> EventInfo | None:
         # nested_svm_vmexit(): a queued event, or an event L1 asked to inject that was never
         # delivered ("we do not lose injected events": event_inj → exit_int_info).
-        ev = self.interrupt or self.vmcs02.entry_intr_info
-        self.interrupt = None
+        ev = self.nmi_injected or self.interrupt or self.vmcs02.entry_intr_info
+        self.interrupt = self.nmi_injected = None
         self.vmcs02.entry_intr_info = None
         return ev

@@ -22,16 +22,32 @@ class KvmModern(Kvm):
     def inject_pending_event(self) -> None:
         """kvm_check_and_inject_events()."""
         r = self.kvm_check_nested_events() if self.guest_mode else 0
-        if self.interrupt is not None:
-            # "Re-inject exceptions and events *especially* if immediate entry+exit to/from L2
-            # is needed."
+        # "Re-inject exceptions and events *especially* if immediate entry+exit to/from L2
+        # is needed."
+        if self.nmi_injected is not None:
+            self.vmx_inject_nmi(self.nmi_injected, reinjected=True)
+        elif self.interrupt is not None:
             self.vmx_inject_irq(self.interrupt, reinjected=True)
         if r == EBUSY:
             self.step("kvm_check_and_inject_events", "-EBUSY: an immediate entry and exit is "
                       "needed first → req_immediate_exit")
             self.req_immediate_exit = True
             return
-        can_inject = self.interrupt is None  # !kvm_event_needs_reinjection()
+        # !kvm_event_needs_reinjection()
+        can_inject = self.interrupt is None and self.nmi_injected is None
+        if self.nmi_pending:
+            r = self.vmx_nmi_allowed(for_injection=True) if can_inject else EBUSY
+            if r == EBUSY:
+                self.step("kvm_check_and_inject_events", "nmi_allowed() = -EBUSY → "
+                          "req_immediate_exit")
+                self.req_immediate_exit = True
+                return
+            if r:
+                self.nmi_injected = self.nmi_pending.pop(0)
+                self.vmx_inject_nmi(self.nmi_injected)
+                can_inject = False
+            if self.nmi_pending:
+                self.enable_nmi_window()
         if not self.kvm_cpu_has_interrupt():
             return
         r = self.vmx_interrupt_allowed(for_injection=True) if can_inject else EBUSY
@@ -52,7 +68,10 @@ class KvmModern(Kvm):
     # -- vmx/nested.c ----------------------------------------------------------------------------
     def vmx_check_nested_events(self) -> int:
         run_pending = self.nested_run_pending and "ignore-nested-run-pending" not in self.bugs
-        block_nested_events = run_pending or self.interrupt is not None
+        needs_reinjection = self.interrupt is not None or self.nmi_injected is not None
+        block_nested_events = run_pending or needs_reinjection
+        if self.nmi_pending and not self.vmx_nmi_blocked():
+            return self.nested_nmi(block_nested_events, run_pending)
         if not (self.kvm_cpu_has_interrupt() and not self.vmx_interrupt_blocked()):
             return 0
         if block_nested_events:
@@ -89,10 +108,29 @@ class KvmModern(Kvm):
                   {"vector": vector}, kind="apic")
         return 0
 
+    def nested_nmi(self, block_nested_events: bool, run_pending: bool) -> int:
+        """The NMI branch of vmx_check_nested_events(), ahead of interrupts by priority."""
+        if block_nested_events:
+            why = "nested_run_pending" if run_pending else "an event needs re-injection"
+            self.step("vmx_check_nested_events", f"NMI for L1, but {why} → -EBUSY")
+            return EBUSY
+        if not self.vmcs12.nmi_exiting:
+            self.step("vmx_check_nested_events", "L1 does not exit on NMIs: L0 will inject "
+                      "it into L2 (no_vmexit)")
+            return 0
+        ev = self.nmi_pending.pop(0)
+        ids = ev.ids + tuple(i for e in self.nmi_pending for i in e.ids)
+        self.nmi_pending.clear()  # "The NMI-triggered VM exit counts as injection"
+        self.step("vmx_check_nested_events", "NMI for L1, L1 exits on NMIs → "
+                  "nested_vmx_vmexit(EXCEPTION_NMI, NMI_VECTOR | INTR_TYPE_NMI_INTR)")
+        self.nested_vmx_vmexit(ExitReason.EXCEPTION_NMI, EventInfo(2, "nmi", ids),
+                               why="exit to L1 as hardware would: NMI, vector 2 in the exit")
+        return 0
+
     def on_nested_entry(self) -> None:
         # nested_vmx_enter_non_root_mode(): an interrupt-window request on vmcs01 means L1
         # had an interrupt it could not take; entering L2 may unblock it (2018 fix).
-        if self.vmcs01.interrupt_window_exiting and \
+        if (self.vmcs01.interrupt_window_exiting or self.vmcs01.nmi_window_exiting) and \
                 "no-event-check-on-nested-entry" not in self.bugs:
             self.make_request_event("evaluate_pending_interrupts: vmcs01 had an interrupt "
                                     "window open for L1")
@@ -108,7 +146,8 @@ class KvmModern(Kvm):
 
     def pending_event_for_vmcs12(self) -> EventInfo | None:
         """vmcs12_save_pending_event(): an injected-but-undelivered event goes to L1."""
-        ev, self.interrupt = self.interrupt, None
+        ev = self.nmi_injected or self.interrupt
+        self.nmi_injected = self.interrupt = None
         return ev
 
     # -- vmx.c -----------------------------------------------------------------------------------
@@ -116,6 +155,21 @@ class KvmModern(Kvm):
         if self.guest_mode and self.nested_exit_on_intr():
             return False  # the interrupt exits whatever L2's IF
         return self.guest.interrupts_blocked
+
+    def vmx_nmi_blocked(self) -> bool:
+        if self.guest_mode and self.vmcs12.nmi_exiting:
+            return False  # the NMI exits whatever L2's blocking
+        return self.guest.nmi_blocking or self.guest.sti_blocking
+
+    def vmx_nmi_allowed(self, for_injection: bool) -> int:
+        if self.nested_run_pending:
+            return EBUSY
+        if for_injection and self.guest_mode and self.vmcs12.nmi_exiting:
+            return EBUSY  # "An NMI must not be injected into L2 if it's supposed to VM-Exit."
+        ok = not self.vmx_nmi_blocked()
+        self.step("vmx_nmi_allowed", f"{self.guest.level}: "
+                  f"{'NMIs blocked' if not ok else 'NMIs not blocked'} → {int(ok)}")
+        return int(ok)
 
     def vmx_interrupt_allowed(self, for_injection: bool) -> int:
         if self.nested_run_pending:
@@ -140,6 +194,8 @@ class KvmModern(Kvm):
         super().request_event_for_new_irq()
 
     def kvm_vcpu_has_events(self) -> bool:
+        if self.nmi_pending and not self.vmx_nmi_blocked():
+            return True
         return self.kvm_cpu_has_interrupt() and not self.vmx_interrupt_blocked()
 
     def wake_from_halt(self) -> None:
@@ -151,7 +207,7 @@ class KvmModern(Kvm):
 
     def after_hw_entry(self) -> None:
         self.nested_run_pending = False  # cleared after the first entry into L2
-        self.interrupt = None
+        self.interrupt = self.nmi_injected = None
 
     def complete_interrupts(self, exit_: VmExit) -> None:
         self.vmx_complete_interrupts(exit_)

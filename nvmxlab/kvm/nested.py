@@ -6,7 +6,7 @@ nested_vmx_exit_reflected(), nested_vmx_vmexit(), prepare_vmcs12().
 
 from __future__ import annotations
 
-from ..cpu import Cpu, VmExit
+from ..cpu import Cpu, VmExit, invalid_controls
 from ..vmcs import Vmcs
 from ..vmx import ACTIVE, HLT, EventInfo, ExitReason
 
@@ -43,8 +43,7 @@ class NestedVmx:
             return 4
         if not launch and not v12.launched:
             return 5
-        refused = [c for c, on in v12.controls().items() if on and c not in self.nested_caps]
-        return 7 if refused else None
+        return 7 if invalid_controls(v12, self.nested_caps) else None
 
     def nested_vmx_failValid(self, instr: str, error: int) -> None:
         l1 = self.world.l1
@@ -65,6 +64,7 @@ class NestedVmx:
             external_interrupt_exiting=True, ack_interrupt_on_exit=True,
             hlt_exiting=True, intercept_eoi=True,
             interrupt_window_exiting=v12.interrupt_window_exiting,
+            nmi_exiting=True, virtual_nmis=True, nmi_window_exiting=v12.nmi_window_exiting,
             ept_owners=("L0", "L1"),
             entry_intr_info=v12.entry_intr_info,
             guest_if=v12.guest_if, guest_sti_blocking=v12.guest_sti_blocking,
@@ -86,6 +86,8 @@ class NestedVmx:
             return v12.hlt_exiting
         if reason == ExitReason.INTERRUPT_WINDOW:
             return v12.interrupt_window_exiting
+        if reason == ExitReason.NMI_WINDOW:
+            return v12.nmi_window_exiting
         if reason == ExitReason.EPT_VIOLATION:
             return "L1" in self.world.idt_page_missing and "L0" not in self.world.idt_page_missing
         return False
@@ -113,7 +115,7 @@ class NestedVmx:
         if intr_info:
             world.delivered_in_exit(intr_info, e.seq)
         # load_vmcs12_host_state(): L1 resumes at its exit handler with RFLAGS = 0x2.
-        world.l1.load_host_state()
+        world.l1.load_host_state(block_nmi=reason == ExitReason.EXCEPTION_NMI)
         self.vmcs01.save_guest(world.l1)
 
     def prepare_vmcs12(self, reason: ExitReason, intr_info: EventInfo | None,

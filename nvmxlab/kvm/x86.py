@@ -36,7 +36,8 @@ class Kvm(NestedVmx):
         # vmcs01: how L0 runs L1.  KVM always exits on external interrupts and HLT, acks
         # interrupts on exit, and intercepts the x2APIC EOI register (no APICv here).
         self.vmcs01 = Vmcs("vmcs01", external_interrupt_exiting=True, ack_interrupt_on_exit=True,
-                           hlt_exiting=True, intercept_eoi=True)
+                           hlt_exiting=True, intercept_eoi=True, nmi_exiting=True,
+                           virtual_nmis=True)
         self.vmcs02 = Vmcs("vmcs02")
         self.vmcs12 = vmcs12_from(world, ("L1",))  # in L1's memory
         self.guest_mode = False  # is_guest_mode(vcpu)
@@ -45,6 +46,8 @@ class Kvm(NestedVmx):
         self.req_immediate_exit = False
         self.halted = False  # vcpu->arch.mp_state == KVM_MP_STATE_HALTED
         self.interrupt: EventInfo | None = None  # vcpu->arch.interrupt: queued for (re)injection
+        self.nmi_injected: EventInfo | None = None  # vcpu->arch.nmi_injected
+        self.nmi_pending: list[EventInfo] = []  # vcpu->arch.nmi_pending, one entry per NMI
         self.iterations = 0
         world.raise_to_l1 = self.kvm_apic_set_irq
         world.snapshot = self.snapshot
@@ -88,7 +91,7 @@ class Kvm(NestedVmx):
                 tuple(self.phys_apic.irr), self.vmcs01.snapshot(), self.vmcs02.snapshot(),
                 self.vmcs12.snapshot(), self.guest_mode, self.nested_run_pending,
                 self.req_event, self.halted, self.interrupt, self.l1_hv.reinject,
-                self.extra_state())
+                self.nmi_injected, tuple(self.nmi_pending), self.extra_state())
 
     def extra_state(self) -> tuple:
         return ()
@@ -96,10 +99,31 @@ class Kvm(NestedVmx):
     # -- interrupts from L1's devices ------------------------------------------------------------
     def kvm_apic_set_irq(self, index: int, ev: EventInfo) -> None:
         """__apic_accept_irq: set IRR in L1's APIC, request event evaluation, kick the vCPU."""
+        if ev.type == "nmi":
+            self.kvm_inject_nmi(ev)
+            return
         coalesced = not self.lapic.set_irr(ev.vector, index)
         self.step("kvm_apic_set_irq", f"{self.lapic.name}: IRR 0x{ev.vector:02x}" +
                   (" (coalesced)" if coalesced else ""), {"vector": ev.vector}, kind="apic")
         self.request_event_for_new_irq()
+        self.kvm_vcpu_kick()
+
+    def kvm_inject_nmi(self, ev: EventInfo) -> None:
+        """kvm_inject_nmi() → process_nmi(): count the NMI, evaluate events, kick.
+
+        "x86 is limited to one NMI running, and one NMI pending after it": at most two
+        pending, one if an NMI is already in progress; the rest merge (as on the NMI pin)."""
+        in_progress = self.world.l1.nmi_blocking or self.nmi_injected is not None
+        limit = 1 if in_progress else 2
+        if len(self.nmi_pending) >= limit:
+            last = self.nmi_pending[-1]
+            self.nmi_pending[-1] = EventInfo(2, "nmi", last.ids + ev.ids)
+            self.step("kvm_inject_nmi", f"an NMI for L1: nmi_pending already {limit}, merged",
+                      kind="nmi")
+        else:
+            self.nmi_pending.append(ev)
+            self.step("kvm_inject_nmi", "an NMI for L1: nmi_pending++", kind="nmi")
+        self.make_request_event("an NMI became pending for L1")
         self.kvm_vcpu_kick()
 
     def request_event_for_new_irq(self) -> None:
@@ -190,6 +214,7 @@ class Kvm(NestedVmx):
         handler = {
             ExitReason.EXTERNAL_INTERRUPT: self.handle_external_interrupt,
             ExitReason.INTERRUPT_WINDOW: self.handle_interrupt_window,
+            ExitReason.NMI_WINDOW: self.handle_nmi_window,
             ExitReason.HLT: self.handle_halt,
             ExitReason.VMCALL: self.handle_vmcall,
             ExitReason.VMLAUNCH: self.handle_vmlaunch,
@@ -211,6 +236,12 @@ class Kvm(NestedVmx):
         self.step("handle_interrupt_window", f"the guest can take interrupts now: close "
                   f"the window on {exit_.vmcs.name}", kind="window")
         self.make_request_event("interrupt window exit")
+
+    def handle_nmi_window(self, exit_: VmExit) -> None:
+        exit_.vmcs.nmi_window_exiting = False
+        self.step("handle_nmi_window", f"the guest can take an NMI now: close the NMI window "
+                  f"on {exit_.vmcs.name}", kind="window")
+        self.make_request_event("NMI window exit")
 
     def handle_halt(self, exit_: VmExit) -> None:
         guest = self.guest
@@ -257,6 +288,17 @@ class Kvm(NestedVmx):
                   f"{self.guest.level} through {self.vmcs.name}'s VM-entry interruption field",
                   {"vmcs": self.vmcs.name, **ev.to_json()}, kind="inject")
 
+    def vmx_inject_nmi(self, ev: EventInfo, reinjected: bool = False) -> None:
+        self.vmcs.entry_intr_info = ev
+        self.step("vmx_inject_nmi", f"{'re-inject' if reinjected else 'inject'} the NMI into "
+                  f"{self.guest.level} through {self.vmcs.name}'s VM-entry interruption field",
+                  {"vmcs": self.vmcs.name, **ev.to_json()}, kind="inject")
+
+    def enable_nmi_window(self) -> None:
+        self.vmcs.nmi_window_exiting = True
+        self.step("enable_nmi_window", f"{self.guest.level} blocks NMIs: NMI-window exiting "
+                  f"on {self.vmcs.name}", {"vmcs": self.vmcs.name}, kind="window")
+
     def enable_irq_window_on_current(self) -> None:
         self.vmcs.interrupt_window_exiting = True
         self.step("enable_irq_window", f"{self.guest.level} cannot take the interrupt now: "
@@ -268,7 +310,10 @@ class Kvm(NestedVmx):
         ev = exit_.vmcs.idt_vectoring_info
         if ev is None:
             return
-        self.interrupt = ev
+        if ev.type == "nmi":
+            self.nmi_injected = ev
+        else:
+            self.interrupt = ev
         self.step("vmx_complete_interrupts", f"IDT-vectoring info: {ev} was being delivered; "
                   "queue it for re-injection", ev.to_json())
         self.make_request_event("an event needs re-injection")

@@ -214,9 +214,20 @@ DOCUMENTED = {
 }
 
 
+def refused(name, policy):
+    """NMIs for L1 are modelled under kvm-modern only: other policies refuse the scenario."""
+    s = nvmxlab.load_bundled(name)
+    return policy != "kvm-modern" and any(i.type == "nmi" and i.to == "L1"
+                                          for i in s.interrupts)
+
+
 @pytest.mark.parametrize("policy", nvmxlab.bugs.POLICIES)
 @pytest.mark.parametrize("name", [n for n in nvmxlab.bundled() if not n.startswith("bug-")])
 def test_without_bugs_check_passes_except_where_documented(name, policy):
+    if refused(name, policy):
+        with pytest.raises(nvmxlab.ScenarioError, match="kvm-modern only"):
+            checked(name, policy)
+        return
     c = checked(name, policy)
     if (name, policy) in DOCUMENTED:
         assert not c.ok and c.notes, "a documented difference must come with its note"
@@ -229,3 +240,35 @@ def test_without_bugs_check_passes_except_where_documented(name, policy):
 def test_with_a_bug_check_fails(name):
     c = checked(name)
     assert not c.ok
+
+
+# -- NMIs ----------------------------------------------------------------------------------------
+def test_nmi_exiting_exits_with_the_nmi_in_the_exit_and_l1_runs_its_nmi_handler():
+    r = nested("nmi-exiting")
+    assert shorts(r.l1_view)[:3] == ["entry", "exit EXCEPTION_NMI 0x02 @3", "nmi"]
+    assert [d.delivered[0][2] for d in r.deliveries] == ["exit"]
+    assert checked("nmi-exiting").ok
+
+
+def test_an_nmi_without_nmi_exiting_goes_through_l2s_idt():
+    r = nested("nmi-into-l2")
+    assert shorts(r.l2_view) == ["entry", "nmi", "entry"]
+    assert checked("nmi-into-l2").ok
+
+
+def test_l1_opens_an_nmi_window_while_l2_blocks_nmis():
+    r = nested("nmi-window")
+    assert "exit NMI_WINDOW @9" in shorts(r.l1_view)
+    assert shorts(r.l2_view).count("nmi") == 2
+    assert checked("nmi-window").ok
+
+
+def test_an_nmi_at_vmlaunch_is_deferred_with_ebusy_like_an_interrupt():
+    r = nested("nmi-at-vmlaunch")
+    assert shorts(r.l1_view)[:3] == ["entry", "exit EXCEPTION_NMI 0x02 @0", "nmi"]
+    assert "request_immediate_exit" in l0_steps(r, "request_immediate_exit")
+
+
+def test_inconsistent_nmi_controls_fail_vm_entry_in_both_worlds():
+    c = checked("nmi-controls-invalid")
+    assert c.nested.l1_view[0] == c.bare.l1_view[0] == {"kind": "vmfail", "error": 7}
