@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.set_defaults(func=cmd_check)
 
+    co = sub.add_parser("cost", help="estimated cost on bare metal and under each policy")
+    _scenario_args(co)
+    co.add_argument("--cost", action="append", default=[], metavar="NAME=CYCLES",
+                    help="change one cost of the model, e.g. vm_exit=800")
+    co.add_argument("--format", choices=("text", "json"), default="text")
+    co.set_defaults(func=cmd_cost)
+
     ls = sub.add_parser("list", help="list the bundled scenarios")
     ls.set_defaults(func=cmd_list)
 
@@ -66,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", "-s", type=int, default=0)
     e.add_argument("--solve", "-c", action="store_true", help="show the worked answer")
     e.set_defaults(func=cmd_exercise)
-    for sp in (r, c, ls, ex, e):
+    for sp in (r, c, co, ls, ex, e):
         # SUPPRESS: a --debug before the command must not be reset by the subcommand's default.
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks")
@@ -121,6 +128,25 @@ def cmd_check(args) -> int:
     else:
         print(formats.comparison_text(comparison))
     return 0 if comparison.ok else 1
+
+
+def cmd_cost(args) -> int:
+    from . import costs
+    changes = {}
+    for item in args.cost:
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise UsageError(f"--cost {item!r}: expected NAME=CYCLES, e.g. vm_exit=800")
+        changes[name.strip()] = int(value)
+    model = costs.DEFAULT.with_(**changes)
+    rows = costs.compare_policies(_load(args), model)
+    if args.format == "json":
+        import json
+        print(json.dumps(rows, indent=1))
+    else:
+        print(costs.table(rows))
+        print("\nestimated cycles use adjustable assumptions (nvmxlab/costs.py); counts are exact")
+    return 0
 
 
 def cmd_list(args) -> int:
