@@ -151,6 +151,8 @@ def describe(o: dict) -> str:
         return text + ")"
     if kind == "irq":
         return f"interrupt 0x{o['vector']:02x} through its IDT"
+    if kind == "nmi":
+        return "an NMI through its IDT (vector 2)"
     if kind == "vmfail":
         return f"VMfailValid (VM-instruction error {o['error']})"
     if kind == "entry":

@@ -29,18 +29,14 @@ class KvmModern(Kvm):
         elif self.interrupt is not None:
             self.vmx_inject_irq(self.interrupt, reinjected=True)
         if r == EBUSY:
-            self.step("kvm_check_and_inject_events", "-EBUSY: an immediate entry and exit is "
-                      "needed first → req_immediate_exit")
-            self.req_immediate_exit = True
+            self.request_immediate_exit("-EBUSY: an immediate entry and exit is needed first")
             return
         # !kvm_event_needs_reinjection()
         can_inject = self.interrupt is None and self.nmi_injected is None
         if self.nmi_pending:
             r = self.vmx_nmi_allowed(for_injection=True) if can_inject else EBUSY
             if r == EBUSY:
-                self.step("kvm_check_and_inject_events", "nmi_allowed() = -EBUSY → "
-                          "req_immediate_exit")
-                self.req_immediate_exit = True
+                self.request_immediate_exit("nmi_allowed() = -EBUSY")
                 return
             if r:
                 self.nmi_injected = self.nmi_pending.pop(0)
@@ -52,15 +48,20 @@ class KvmModern(Kvm):
             return
         r = self.vmx_interrupt_allowed(for_injection=True) if can_inject else EBUSY
         if r == EBUSY:
-            self.step("kvm_check_and_inject_events", "interrupt_allowed() = -EBUSY → "
-                      "req_immediate_exit")
-            self.req_immediate_exit = True
+            self.request_immediate_exit("interrupt_allowed() = -EBUSY")
             return
         if r:
             self.interrupt = self.kvm_cpu_get_interrupt()
             self.vmx_inject_irq(self.interrupt)
         if self.kvm_cpu_has_interrupt():
             self.enable_irq_window_on_current()
+
+    def request_immediate_exit(self, why: str) -> None:
+        """"Sometimes an event is pending and can architecturally be injected, but we cannot
+        do it right now ... In that case we request an immediate exit in order to make
+        progress and get back here for another iteration." (kvm_check_and_inject_events)"""
+        self.step("kvm_check_and_inject_events", f"{why} → req_immediate_exit")
+        self.req_immediate_exit = True
 
     def kvm_check_nested_events(self) -> int:
         return self.vmx_check_nested_events()
