@@ -22,7 +22,12 @@ __all__ = ["Exercise", "Question", "Solution", "ask", "cli", "feedback", "is_cor
 
 
 def names() -> list[str]:
-    return list(REGISTRY)
+    """The exercises in course order: by notebook, then as each notebook introduces them."""
+    return [ex.name for ex in _in_course_order()]
+
+
+def _in_course_order() -> list[Exercise]:
+    return sorted(REGISTRY.values(), key=lambda ex: ex.notebook)
 
 
 def question(name: str, seed: int = 0) -> Question:
@@ -55,7 +60,7 @@ def cli(name: str | None, seed: int, solve: bool) -> int:
     """`nvmxlab exercise [NAME] [--seed N] [--solve]`; returns the exit status."""
     if name is None:
         width = max(map(len, REGISTRY))
-        for ex in REGISTRY.values():
+        for ex in _in_course_order():
             print(f"{ex.name:<{width}}  {ex.notebook:<22} {ex.summary}")
         return 0
     if name not in REGISTRY:

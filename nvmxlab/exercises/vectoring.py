@@ -91,3 +91,70 @@ def _why(scenario, result, seen) -> tuple[str, ...]:
     why.append(f"L2 takes {rd.hexv(delivered.vector)} exactly once, at step "
                f"{delivered.delivered_seq}.")
     return tuple(why)
+
+
+NMI_PROGRAMS = (
+    (["nop", "nop", "nop", "nop", "vmcall"], True),
+    (["cli", "nop", "nop", "nop", "nop", "sti", "nop", "nop", "vmcall"], False),
+)
+NMI_DISTRACTORS = (
+    "L2 exits to L1: EXTERNAL_INTERRUPT, with no vector in the exit",
+    "L2 exits to L1: EXCEPTION_NMI, with vector 0x02 in the exit",
+    "no exit: L2 takes the NMI through its own IDT at once",
+    "no exit: L2 takes the NMI through its own IDT, but only after its STI",
+)
+
+
+@exercise("nmi", "06-l1-injects",
+          "an NMI for L1 while L2 runs: an exit (which one), or straight into L2, and when?")
+def nmi(rng: random.Random) -> Question:
+    exiting = rng.random() < 0.5
+    program, rflags_if = rng.choice(NMI_PROGRAMS)
+    scenario = rd.variant(
+        "nmi-exiting", "An NMI for L1",
+        {"vmcs12.nmi_exiting": exiting, "vmcs12.virtual_nmis": exiting, "l2.program": program,
+         "l2.rflags_if": rflags_if},
+        [{"type": "nmi", "to": "L1", "at": f"L2:{rng.randint(1, 3)}"}])
+    result = rd.run(scenario)
+    answer, steps = _nmi_fate(result)
+    return Question(
+        title="Where does the NMI go?",
+        setting=(rd.nested_world(scenario), *rd.setting(scenario)),
+        prompt="An NMI for L1 arrives while L2 runs. What happens first?",
+        choices=shuffled_choices(rng, answer, NMI_DISTRACTORS),
+        solution=Solution(answer, _nmi_why(scenario), steps),
+        scenario=scenario, share=rd.share(scenario))
+
+
+def _nmi_fate(result) -> tuple[str, tuple[str, ...]]:
+    start = rd.raised(result).seq
+    end = result.deliveries[0].delivered_seq
+    exit_ = rd.first(result, lambda e: rd.l1_observation(e, "vmexit") is not None, after=start)
+    if exit_ is not None and exit_.seq <= end:
+        seen = rd.l1_observation(exit_, "vmexit")
+        info = seen["intr_info"]
+        carried = f"with vector {rd.hexv(info['vector'])}" if info else "with no vector"
+        return (f"L2 exits to L1: {seen['reason']}, {carried} in the exit",
+                rd.excerpt(result, start, exit_.seq))
+    ran = sum(1 for e in result.events
+              if start < e.seq < end and e.level == "L2" and e.kind == "retire")
+    when = "at once" if ran == 0 else f"after retiring {ran} more instructions"
+    return (f"no exit: L2 takes the NMI through its own IDT {when}",
+            rd.excerpt(result, start, end))
+
+
+def _nmi_why(scenario) -> tuple[str, ...]:
+    if scenario.vmcs12["nmi_exiting"]:
+        return ("NMI exiting (pin-based control bit 3) is 1: the NMI causes a VM exit with "
+                "exit reason 0, EXCEPTION_NMI - there is no separate NMI reason - and the "
+                "VM-exit interruption information is always valid: type NMI, vector 2 (SDM "
+                "Vol. 3C §24.9.2). Nothing stays pending: the exit is the delivery, and NMIs "
+                "stay blocked until L1's IRET.",
+                "RFLAGS.IF never masks an NMI, so L2's IF is irrelevant. Modern KVM emulates "
+                "the exit in vmx_check_nested_events() and clears nmi_pending: \"The "
+                "NMI-triggered VM exit counts as injection\".")
+    return ("NMI exiting is 0: the NMI goes through the IDT of whoever runs - L2 - at vector "
+            "2. IF does not mask NMIs, so L2's CLI does not delay it; only blocking by NMI "
+            "(an NMI handler still running) would.",
+            "L0 does the same: vmx_check_nested_events() sees that L1 does not exit on NMIs "
+            "and the normal injection path injects the NMI into L2 through vmcs02.")
