@@ -285,14 +285,14 @@ class Cpu:
 def invalid_controls(vmcs: Vmcs, caps: frozenset[str]) -> bool:
     """VM-entry checks on the VM-execution controls (SDM 27.2.1.1): each control must be
     allowed by the capability MSRs, and the NMI controls must be consistent."""
-    controls = vmcs.controls()
-    if caps is not ALL_CONTROLS and any(on and c not in caps for c, on in controls.items()):
+    if caps is not ALL_CONTROLS and any(
+            on and c not in caps for c, on in vmcs.controls().items()):
         return True
     # "If the 'NMI exiting' VM-execution control is 0, the 'virtual NMIs' VM-execution
     # control must be 0.  If the 'virtual NMIs' VM-execution control is 0, the 'NMI-window
     # exiting' VM-execution control must be 0."
-    return (controls["virtual_nmis"] and not controls["nmi_exiting"]) or (
-        controls["nmi_window_exiting"] and not controls["virtual_nmis"])
+    return (vmcs.virtual_nmis and not vmcs.nmi_exiting) or (
+        vmcs.nmi_window_exiting and not vmcs.virtual_nmis)
 
 
 def eoi(trace, guest: Context) -> None:

@@ -7,6 +7,8 @@ vmx_handle_exit() does before dispatching.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from ..baremetal import vmcs12_from
 from ..cpu import ALL_CONTROLS, Cpu, Idle, VmExit, eoi
 from ..lapic import Lapic
@@ -211,7 +213,12 @@ class Kvm(NestedVmx):
         if self.guest_mode and self.nested_vmx_exit_reflected(exit_):
             self.reflect_to_l1(exit_)
             return
-        handler = {
+        self.exit_handlers[exit_.reason](exit_)
+
+    @cached_property
+    def exit_handlers(self):
+        """kvm_vmx_exit_handlers[]: the handler for each exit reason L0 handles itself."""
+        return {
             ExitReason.EXTERNAL_INTERRUPT: self.handle_external_interrupt,
             ExitReason.INTERRUPT_WINDOW: self.handle_interrupt_window,
             ExitReason.NMI_WINDOW: self.handle_nmi_window,
@@ -222,8 +229,7 @@ class Kvm(NestedVmx):
             ExitReason.MSR_WRITE: self.handle_wrmsr,
             ExitReason.PREEMPTION_TIMER: self.handle_preemption_timer,
             ExitReason.EPT_VIOLATION: self.handle_ept_violation,
-        }[exit_.reason]
-        handler(exit_)
+        }
 
     def handle_external_interrupt(self, exit_: VmExit) -> None:
         # A physical interrupt (the kick IPI), acknowledged on exit: L0's handler runs and EOIs.
