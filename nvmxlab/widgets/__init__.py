@@ -1,0 +1,17 @@
+"""The interactive lab (ipywidgets + plotly FigureWidget, which needs anywidget).
+
+    >>> from nvmxlab.widgets import Lab
+    >>> Lab("seed-interrupt")
+
+`Lab` is the whole lab; `CompareView` and `Player` are its parts, usable alone.
+"""
+
+from __future__ import annotations
+
+from .compare import CompareView
+from .controls import SPECS, make_controls
+from .lab import Lab
+from .player import Player
+from .snapshot import Snapshot, take
+
+__all__ = ["SPECS", "CompareView", "Lab", "Player", "Snapshot", "make_controls", "take"]

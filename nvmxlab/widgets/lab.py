@@ -1,0 +1,263 @@
+"""The lab: controls, the animated sequence diagram, the state graph, the step explanation, the
+share string and the comparison view, as one widget.
+
+    >>> from nvmxlab.widgets import Lab
+    >>> lab = Lab("seed-interrupt")      # a bundled name, a TOML path, a Scenario or "nvmx1:…"
+    >>> lab.controls["vmcs12.ack_interrupt_on_exit"].value = True   # re-runs and redraws
+    >>> lab.result.l1_view               # the current nested run
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import ipywidgets as w
+
+from .. import share
+from ..result import Result
+from ..scenario import Scenario, ScenarioError
+from ..scenarios import resolve
+from ..views.explain import step_html
+from ..views.figure import apply, new_figure, show_step
+from ..views.stategraph import apply_graph, new_graph_figure, show_graph_step
+from . import controls as ctl
+from . import status
+from .compare import CompareView
+from .player import Player
+from .snapshot import Snapshot, take
+
+WORLDS = (("nested", "nested"), ("bare metal", "bare"))
+
+
+def opening(source: str | Path | Scenario, step: int | None, world: str | None
+            ) -> tuple[Scenario, int | None, str]:
+    """The scenario, step and world a Lab opens on; a share string brings its own step and
+    world, which explicit arguments override."""
+    if isinstance(source, str) and share.is_shared(source):
+        shared = share.decode(source)
+        return shared.scenario, step if step is not None else shared.step, \
+            world or shared.mode or "nested"
+    return resolve(source), step, world or "nested"
+
+
+class Lab(w.VBox):
+    """The whole lab as one widget; see the module docstring."""
+
+    def __init__(self, scenario: str | Path | Scenario = "seed-interrupt", *,
+                 step: int | None = None, world: str | None = None):
+        base, step, self.world = opening(scenario, step, world)
+        self.base = base
+        self.error: str | None = None
+        self.snapshot: Snapshot = take(base)
+        index = self._clamp(step)
+        self._quiet = False  # set while the lab moves its own widgets
+        self.controls = ctl.make_controls(base)
+        self.figure = new_figure(self.snapshot.sequence, self.world, index, widget=True)
+        self.graph = new_graph_figure(self.snapshot.graphs[self.world], index, widget=True)
+        self.player = Player(self.snapshot.steps(self.world), index)
+        self.world_toggle = w.ToggleButtons(options=WORLDS, value=self.world,
+                                            description="step through",
+                                            style={"description_width": "initial"})
+        self.header, self.status = w.HTML(), w.HTML()
+        self.step_text = w.HTML()
+        self.share_box = w.Text(description="share", layout=w.Layout(width="100%"),
+                                continuous_update=False,
+                                tooltip="Copy this: Lab(…) and `nvmxlab run` accept it; paste "
+                                        "one and press Enter to load it")
+        self.compare = CompareView()
+        super().__init__(self._children())
+        self._add_classes()
+        self._observe()
+        self._show_run(index)
+
+    # -- what the learner reads -------------------------------------------------------------
+    @property
+    def scenario(self) -> Scenario:
+        """The configuration now shown (the base scenario with the controls' edits)."""
+        return self.snapshot.scenario
+
+    @property
+    def result(self) -> Result:
+        """The current nested run."""
+        return self.snapshot.nested
+
+    @property
+    def bare(self) -> Result:
+        return self.snapshot.bare
+
+    @property
+    def step(self) -> int:
+        return self.player.value
+
+    @property
+    def share_string(self) -> str:
+        return share.encode(self.scenario, step=self.step, mode=self.world)
+
+    # -- layout ------------------------------------------------------------------------------
+    def _children(self) -> list[w.Widget]:
+        self.panel = ctl.panel(self.controls)
+        figure_box = w.Box([self.figure], layout=w.Layout(width="100%"))
+        graph_box = w.Box([self.graph], layout=w.Layout(width="52%", min_width="420px"))
+        lower = w.HBox([graph_box, w.Box([self.compare], layout=w.Layout(width="46%",
+                                                                         min_width="380px"))],
+                       layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))
+        hint = w.HTML("<span style='color:#555'>Lab(\"nvmx1:…\") or <code>nvmxlab run "
+                      "'nvmx1:…'</code> reproduces exactly this view.</span>")
+        return [self.header, self.panel, self.status, figure_box,
+                w.HBox([self.player, self.world_toggle],
+                       layout=w.Layout(flex_flow="row wrap", align_items="center")),
+                self.step_text, lower, self.share_box, hint]
+
+    def _add_classes(self) -> None:
+        # Stable hooks for the browser tests: keep these names.
+        self.add_class("nvmx-lab")
+        self.figure.add_class("nvmx-sequence")
+        self.graph.add_class("nvmx-stategraph")
+        self.step_text.add_class("nvmx-step-text")
+        self.share_box.add_class("nvmx-share")
+        self.panel.add_class("nvmx-controls")
+        self.status.add_class("nvmx-status-panel")
+        self.player.add_class("nvmx-player")
+
+    def _observe(self) -> None:
+        for widget in self.controls.values():
+            widget.observe(self._on_control, "value")
+        self.player.slider.observe(self._on_slider, "value")
+        self.world_toggle.observe(self._on_world, "value")
+        self.share_box.observe(self._on_share, "value")
+
+    # -- a new configuration ---------------------------------------------------------------------
+    def _on_control(self, change: dict) -> None:
+        if not self._quiet:
+            self.rerun()
+
+    def rerun(self) -> None:
+        """Apply the controls' values: run both worlds again and redraw everything."""
+        values = {key: widget.value for key, widget in self.controls.items()}
+        try:
+            scenario = self.base.with_overrides(ctl.overrides(self.base, values))
+        except ScenarioError as refusal:
+            self._fail(str(refusal), status.refused(str(refusal)))
+            return
+        try:
+            snapshot = take(scenario)
+        except Exception as error:  # noqa: BLE001 - shown in the panel, never a traceback
+            self._fail(f"{type(error).__name__}: {error}", status.engine_failed(error))
+            return
+        at_end = self.step >= self.snapshot.steps(self.world) - 1
+        self.snapshot = snapshot
+        self._show_run(self._clamp(None if at_end else self.step))
+
+    def _fail(self, message: str, panel: str) -> None:
+        self.error = message
+        self.status.value = panel
+
+    def _show_run(self, index: int) -> None:
+        self.error = None
+        snap = self.snapshot
+        apply(self.figure, snap.sequence, self.world, index)
+        apply_graph(self.graph, snap.graphs[self.world], index)
+        self._reset_player(index)
+        self.header.value = _header(snap.scenario)
+        self.status.value = status.verdict(snap)
+        self.compare.show(snap.scenario, snap.comparison)
+        self._show_text(index)
+
+    def _reset_player(self, index: int) -> None:
+        self._quiet = True
+        try:
+            self.player.reset(self.snapshot.steps(self.world), index)
+        finally:
+            self._quiet = False
+
+    def _clamp(self, step: int | None) -> int:
+        last = self.snapshot.steps(self.world) - 1
+        return last if step is None else min(max(step, 0), last)
+
+    # -- a new step -----------------------------------------------------------------------------
+    def _on_slider(self, change: dict) -> None:
+        if not self._quiet:
+            self.show_step(change["new"])
+
+    def show_step(self, index: int) -> None:
+        """Move the highlight to step `index`: no engine run, only the precomputed trace."""
+        index = self._clamp(index)
+        if self.player.value != index:
+            self._quiet = True
+            try:
+                self.player.slider.value = index
+            finally:
+                self._quiet = False
+        snap = self.snapshot
+        show_step(self.figure, snap.sequence, self.world, index)
+        show_graph_step(self.graph, snap.graphs[self.world], index)
+        self._show_text(index)
+
+    def _show_text(self, index: int) -> None:
+        wt = self.snapshot.sequence.worlds[self.world]
+        self.step_text.value = step_html(self.world, wt.events[index], wt.states[index],
+                                         len(wt.events))
+        self._quiet = True
+        try:
+            self.share_box.value = self.share_string
+        finally:
+            self._quiet = False
+
+    def _on_world(self, change: dict) -> None:
+        if self._quiet:
+            return
+        self.world = change["new"]
+        index = self._clamp(self.step)
+        apply_graph(self.graph, self.snapshot.graphs[self.world], index)
+        self._reset_player(index)
+        self.show_step(index)
+
+    def close(self) -> None:
+        """Close the lab and every widget in it (a notebook re-running its cell frees them)."""
+        def close_tree(widget: w.Widget) -> None:
+            for child in getattr(widget, "children", ()):
+                close_tree(child)
+            widget.close()
+        for widget in [*self.controls.values(), self.player.play, self.player.slider,
+                       self.compare.choice, self.compare.output]:
+            widget.close()
+        for child in self.children:
+            close_tree(child)
+        super().close()
+
+    # -- share strings ---------------------------------------------------------------------------
+    def _on_share(self, change: dict) -> None:
+        text = change["new"].strip()
+        if self._quiet or text == self.share_string or not share.is_shared(text):
+            return
+        self.restore(text)
+
+    def restore(self, text: str) -> None:
+        """Show what a share string describes: its scenario, settings, step and world."""
+        try:
+            shared = share.decode(text)
+            snapshot = take(shared.scenario)
+        except ScenarioError as refusal:
+            self._fail(str(refusal), status.refused(str(refusal)))
+            return
+        self.base, self.snapshot = shared.scenario, snapshot
+        self._quiet = True
+        try:
+            ctl.sync(self.controls, self.base)
+            self.world = shared.mode if shared.mode in ("nested", "bare") else "nested"
+            self.world_toggle.value = self.world
+        finally:
+            self._quiet = False
+        self._show_run(self._clamp(shared.step))
+
+
+def _header(s: Scenario) -> str:
+    esc = html.escape
+    text = f"<h3 style='margin:4px 0'>{esc(s.name)}</h3>"
+    if s.description:
+        text += f"<div>{esc(s.description)}</div>"
+    if s.explain:
+        text += (f"<details><summary>what this scenario shows</summary>"
+                 f"<div style='white-space:pre-wrap'>{esc(s.explain.strip())}</div></details>")
+    return text

@@ -1,0 +1,70 @@
+"""The verdict panel: does nested match bare metal, what L1 saw when it did not, and why."""
+
+from __future__ import annotations
+
+import html
+
+from ..bugs import BUGS
+from ..result import Result
+from ..views.style import OKABE_ITO
+from .snapshot import Snapshot
+
+GOOD, BAD = OKABE_ITO["bluish_green"], OKABE_ITO["vermillion"]
+
+
+def _box(color: str, body: str) -> str:
+    return (f"<div class='nvmx-status' style='border-left:5px solid {color};padding:4px 10px;"
+            f"margin:4px 0'>{body}</div>")
+
+
+def _items(lines: list[str]) -> str:
+    if not lines:
+        return ""
+    return "<ul style='margin:2px 0'>" + "".join(f"<li>{html.escape(t)}</li>" for t in lines) \
+        + "</ul>"
+
+
+def failed_entries(result: Result) -> list[str]:
+    """What L1 saw of each failed VMLAUNCH/VMRESUME, in the words of the SDM."""
+    return [f"L1's {e.name} failed: {e.why}" for e in result.events if e.kind == "vmfail"]
+
+
+def costs(result: Result) -> str:
+    s = result.stats
+    parts = [f"{s.get('l1_exits', 0)} exits reach L1", f"{s.get('steps', 0)} steps"]
+    if result.mode == "nested":
+        parts[1:1] = [f"{s.get('l0_exits', 0)} hardware exits to L0",
+                      f"{s.get('loop_iterations', 0)} vcpu_enter_guest iterations"]
+    return ", ".join(parts)
+
+
+def verdict(snap: Snapshot) -> str:
+    c = snap.comparison
+    if c.ok and not c.delays:
+        head = "✓ L1 and L2 observe exactly what they observe on bare metal."
+    elif c.ok:
+        head = "✓ L1 and L2 observe the same events as on bare metal, at other times:"
+    else:
+        head = "✗ The nested run differs from bare metal:"
+    body = f"<b>{html.escape(head)}</b>" + _items(c.mismatches + c.delays)
+    body += _items(failed_entries(snap.nested))
+    body += _items([f"violation: {v}" for v in snap.nested.violations])
+    body += _items([f"why: {n}" for n in c.notes])
+    if snap.nested.status not in ("settled",):
+        body += _items([f"nested run ended {snap.nested.status}: {snap.nested.detail}"])
+    body += _items([f"bug on, {b}: {BUGS[b].summary}" for b in snap.scenario.bugs if b in BUGS])
+    body += (f"<div style='color:#555'>cost: nested {html.escape(costs(snap.nested))}; "
+             f"bare metal {html.escape(costs(snap.bare))}</div>")
+    return _box(GOOD if c.ok else BAD, body)
+
+
+def refused(message: str) -> str:
+    return _box(BAD, "<b>✗ This combination is refused</b> (the diagram still shows the last "
+                     f"one that ran):<br><code>{html.escape(message)}</code>")
+
+
+def engine_failed(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return _box(BAD, "<b>✗ The engine could not run this combination</b> (a bug in nvmxlab, "
+                     "please report it with the share string below; the diagram still shows "
+                     f"the last run):<br><code>{html.escape(text)}</code>")
