@@ -32,7 +32,7 @@ from .style import (
     y_span,
 )
 
-HEIGHT = 660
+HEIGHT = 740
 DARK_TEXT = {"apic": "#6B6200", "window": "#1F6F9E"}  # readable text for the light colours
 
 
@@ -116,15 +116,18 @@ def _annotations() -> list[dict]:
 def base_layout() -> dict:
     tickvals, ticktext = _lane_ticks()
     return {
-        "template": "plotly_white", "height": HEIGHT,
+        # autosize: fill the notebook's width (plotly's own default is a fixed 700 px).
+        "template": "plotly_white", "height": HEIGHT, "autosize": True,
         "font": {"family": FONT, "size": FONT_SIZE},
         "margin": {"l": 150, "r": 20, "t": 36, "b": 20},
-        "xaxis": {"title": {"text": "guest-visible time: instructions retired by L1 and L2"},
+        "xaxis": {"title": {"text": "guest-visible time: instructions retired by L1 and L2",
+                            "standoff": 6},
                   "zeroline": False, "showgrid": True, "gridcolor": "#E6E6E6"},
         "yaxis": {"tickvals": tickvals, "ticktext": ticktext, "range": list(y_span()),
                   "fixedrange": True, "showgrid": False, "zeroline": False},
         "shapes": _shapes(), "annotations": _annotations(),
-        "legend": {"orientation": "h", "x": 0, "y": -0.14, "yanchor": "top",
+        # Below the axis title; plotly grows the bottom margin to fit it.
+        "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top",
                    "font": {"size": 12}},
         "hovermode": "closest", "hoverlabel": {"align": "left", "font": {"size": 13},
                                                "bgcolor": "white"},
@@ -181,6 +184,8 @@ def new_figure(data: SequenceData, world: str = "nested", index: int = 0, *,
     traces = [go.Scatter(**styles[name], x=[], y=[]) for name in TRACE_NAMES]
     cls = go.FigureWidget if widget else go.Figure
     fig = cls(data=traces, layout=base_layout())
+    if widget:
+        fig._config = {**fig._config, "responsive": True}  # follow the page's width
     apply(fig, data, world, index)
     return fig
 

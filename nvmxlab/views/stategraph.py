@@ -185,7 +185,7 @@ def _styles() -> dict[str, dict]:
         "counts": {"mode": "text", "hoverinfo": "text", "textfont": {"size": 12,
                                                                       "color": "#555555"}},
         "nodes": {"mode": "markers+text", "hoverinfo": "text", "textposition": "bottom center",
-                  "textfont": {"size": 12}, "marker": {"line": {"color": "white", "width": 2}}},
+                  "textfont": {"size": 11}, "marker": {"line": {"color": "white", "width": 2}}},
         "taken": {"mode": "lines", "hoverinfo": "skip",
                   "line": {"color": OKABE_ITO["orange"], "width": 6}},
         "here": {"mode": "markers", "hoverinfo": "skip",
@@ -217,11 +217,14 @@ def new_graph_figure(graph: StateGraph, index: int = 0, *, widget: bool = False)
     cls = go.FigureWidget if widget else go.Figure
     fig = cls(data=[go.Scatter(**styles[n], x=[], y=[]) for n in GRAPH_TRACES],
               layout={"template": "plotly_white", "height": 480, "showlegend": False,
+                      "autosize": True,
                       "font": {"family": FONT, "size": 13},
                       "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
                       "title": {"text": "vCPU states (edges: how often the run took them)",
                                 "font": {"size": 15}, "x": 0.01},
                       "hovermode": "closest", "yaxis": {"fixedrange": True}})
+    if widget:
+        fig._config = {**fig._config, "responsive": True}
     apply_graph(fig, graph, index)
     return fig
 

@@ -48,19 +48,31 @@ def run_variant(scenario: Scenario, overrides: dict) -> Comparison:
     return compare(engine.run(b, "nested"), engine.run(b, "bare"))
 
 
+SAME_SHOWN = 2  # agreeing observations shown around a difference; longer runs are folded
+
+
 def l1_rows(a: list[dict], b: list[dict]) -> list[tuple[str, str, bool]]:
-    """(A's observation, B's observation, differs) rows, aligned where they agree."""
+    """(A's observation, B's observation, differs) rows, aligned where they agree; a long run
+    of agreeing rows is folded into one "… n the same …" row."""
     da, db = [describe(o) for o in a], [describe(o) for o in b]
     rows: list[tuple[str, str, bool]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=da, b=db, autojunk=False).get_opcodes():
         if op == "equal":
-            rows += [(x, x, False) for x in da[i1:i2]]
+            rows += _fold([(x, x, False) for x in da[i1:i2]])
             continue
         left, right = da[i1:i2], db[j1:j2]
         for k in range(max(len(left), len(right))):
             rows.append((left[k] if k < len(left) else "", right[k] if k < len(right) else "",
                          True))
     return rows
+
+
+def _fold(same: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
+    if len(same) <= 2 * SAME_SHOWN + 1:
+        return same
+    hidden = len(same) - 2 * SAME_SHOWN
+    fold = (f"… {hidden} observations the same …",) * 2 + (False,)
+    return [*same[:SAME_SHOWN], fold, *same[-SAME_SHOWN:]]
 
 
 def _verdict(c: Comparison) -> str:
@@ -75,11 +87,11 @@ def table(a: Comparison, b: Comparison, label_a: str, label_b: str) -> str:
     body = [f"<tr><td>verdict</td><td>{esc(_verdict(a))}</td><td>{esc(_verdict(b))}</td></tr>",
             f"<tr><td>cost</td><td>{esc(costs(a.nested))}</td><td>{esc(costs(b.nested))}</td>"
             "</tr>"]
-    for i, (x, y, differs) in enumerate(l1_rows(a.nested.l1_view, b.nested.l1_view), 1):
+    body.append("<tr><td colspan='3'><b>what L1 observed</b> (≠: differs)</td></tr>")
+    for x, y, differs in l1_rows(a.nested.l1_view, b.nested.l1_view):
         style = f" style='background:#FBE3D6;color:{BAD};font-weight:bold'" if differs else ""
-        mark = "≠" if differs else ""
-        body.append(f"<tr{style}><td>L1 saw #{i} {mark}</td><td>{esc(x)}</td><td>{esc(y)}</td>"
-                    "</tr>")
+        body.append(f"<tr{style}><td>{'≠' if differs else ''}</td><td>{esc(x)}</td>"
+                    f"<td>{esc(y)}</td></tr>")
     return ("<table class='nvmx-compare-table' style='border-collapse:collapse'>"
             + head + "".join(body) + "</table>")
 

@@ -24,6 +24,7 @@ from ..views.stategraph import apply_graph, new_graph_figure, show_graph_step
 from . import controls as ctl
 from . import status
 from .compare import CompareView
+from .fit import FitWidth
 from .player import Player
 from .snapshot import Snapshot, take
 
@@ -104,7 +105,7 @@ class Lab(w.VBox):
                        layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))
         hint = w.HTML("<span style='color:#555'>Lab(\"nvmx1:…\") or <code>nvmxlab run "
                       "'nvmx1:…'</code> reproduces exactly this view.</span>")
-        return [self.header, self.panel, self.status, figure_box,
+        return [FitWidth(), self.header, self.panel, self.status, figure_box,
                 w.HBox([self.player, self.world_toggle],
                        layout=w.Layout(flex_flow="row wrap", align_items="center")),
                 self.step_text, lower, self.share_box, hint]
@@ -252,9 +253,20 @@ class Lab(w.VBox):
         self._show_run(self._clamp(shared.step))
 
 
+# A FigureWidget inside a flex box would shrink to plotly's 700 px default: make the figures
+# fill their boxes, so plotly's autosize measures the real width.
+STYLE = """<style>
+.nvmx-lab .nvmx-sequence, .nvmx-lab .nvmx-stategraph { width: 100%; flex: 1 1 auto; }
+.nvmx-lab .nvmx-step-text { font-size: 15px; border: 1px solid #ddd; border-radius: 4px;
+  padding: 4px 10px; margin: 4px 0; }
+.nvmx-lab .nvmx-compare-table td, .nvmx-lab .nvmx-compare-table th { padding: 2px 8px;
+  vertical-align: top; line-height: 1.3; }
+</style>"""
+
+
 def _header(s: Scenario) -> str:
     esc = html.escape
-    text = f"<h3 style='margin:4px 0'>{esc(s.name)}</h3>"
+    text = STYLE + f"<h3 style='margin:4px 0'>{esc(s.name)}</h3>"
     if s.description:
         text += f"<div>{esc(s.description)}</div>"
     if s.explain:

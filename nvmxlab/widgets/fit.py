@@ -1,0 +1,36 @@
+"""Make the lab's plotly figures fill the notebook's width.
+
+A FigureWidget is drawn before its element is attached to the page, so plotly.js measures no
+width and falls back to 700 px; it only measures again on a window "resize" event (with
+`responsive: true`).  This invisible widget watches the lab's element and announces a resize
+whenever the lab appears or changes width, so the figures fit.
+"""
+
+from __future__ import annotations
+
+import anywidget
+
+_ESM = """
+function render({ el }) {
+  el.style.display = "none";
+  let observer = null;
+  let last = -1;
+  const announce = () => window.dispatchEvent(new Event("resize"));
+  const attach = () => {
+    const lab = el.closest(".nvmx-lab");
+    if (!lab) { setTimeout(attach, 100); return; }
+    observer = new ResizeObserver((entries) => {
+      const width = Math.round(entries[0].contentRect.width);
+      if (width > 0 && width !== last) { last = width; setTimeout(announce, 0); }
+    });
+    observer.observe(lab);
+  };
+  attach();
+  return () => observer && observer.disconnect();
+}
+export default { render };
+"""
+
+
+class FitWidth(anywidget.AnyWidget):
+    _esm = _ESM
