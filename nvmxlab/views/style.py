@@ -44,7 +44,7 @@ class Category:
 # Drawing order: later categories are drawn on top of earlier ones.
 CATEGORIES: tuple[Category, ...] = (
     Category("instr", "instruction retired", LIGHT_GREY, "circle", 5),
-    Category("step", "KVM step (L0 code)", GREY, "circle", 7),
+    Category("step", "KVM step (L0 code)", GREY, "hexagon", 8),
     Category("apic", "local APIC (IRR / ISR / EOI)", OKABE_ITO["yellow"], "square", 10),
     Category("key_instr", "STI / CLI / EOI / IRET / HLT", OKABE_ITO["reddish_purple"],
              "diamond-tall", 12),

@@ -18,7 +18,7 @@ class Player(w.HBox):
         self.slider = w.IntSlider(value=value, min=0, max=count - 1, description="step",
                                   continuous_update=True, readout=True,
                                   layout=w.Layout(width="420px"))
-        w.jslink((self.play, "value"), (self.slider, "value"))
+        self.link = w.jslink((self.play, "value"), (self.slider, "value"))
         self.back = w.Button(icon="step-backward", tooltip="one step back",
                              layout=w.Layout(width="44px"))
         self.forward = w.Button(icon="step-forward", tooltip="one step forward",

@@ -1,0 +1,115 @@
+"""Each control of the lab: the scenario key it sets, and that the diagram follows."""
+
+from __future__ import annotations
+
+import pytest
+
+import nvmxlab
+from nvmxlab.views.sequence import TRACE_NAMES
+from nvmxlab.widgets import Lab, timing
+
+# control key → (a value to switch to, what the scenario must then say)
+SWITCHES = {
+    "vmcs12.external_interrupt_exiting": (
+        False, lambda s: s.vmcs12["external_interrupt_exiting"] is False),
+    "vmcs12.ack_interrupt_on_exit": (True, lambda s: s.vmcs12["ack_interrupt_on_exit"] is True),
+    "l2.rflags_if": (False, lambda s: s.l2["rflags_if"] is False),
+    "timing": ("vmlaunch", lambda s: str(s.interrupts[0].at) == "L1:vmlaunch"),
+    "l1.sti_delay": (5, lambda s: s.l1["exit_handler"][:6] == ["nop"] * 5 + ["sti"]),
+    "policy": ("kvm-modern", lambda s: s.policy == "kvm-modern"),
+    "bugs": (("no-req-event-rearm",), lambda s: s.bugs == ("no-req-event-rearm",)),
+}
+# A scenario in which the control's switch changes what happens (L2's IF matters only when
+# the interrupt goes through L2's IDT; the bug only when an interrupt waits for VMLAUNCH).
+OPENED_ON = {"l2.rflags_if": "pin-based-off", "bugs": "at-vmlaunch"}
+
+
+def figure_data(lab: Lab) -> list:
+    return [(tuple(t.x), tuple(t.y), tuple(t.hovertext or ()))
+            for t, n in zip(lab.figure.data, TRACE_NAMES, strict=True)
+            if n.startswith(("mark:", "arrow:"))]
+
+
+def test_the_controls_are_keyed_by_the_scenario_key_they_set(lab):
+    assert set(lab.controls) == set(SWITCHES)
+
+
+@pytest.mark.parametrize("key", sorted(SWITCHES))
+def test_switching_a_control_changes_its_scenario_key_and_the_diagram(key):
+    value, holds = SWITCHES[key]
+    lab = Lab(OPENED_ON.get(key, "seed-interrupt"))
+    try:
+        before = figure_data(lab)
+        lab.controls[key].value = value
+        assert lab.error is None
+        assert holds(lab.scenario)
+        assert figure_data(lab) != before
+    finally:
+        lab.close()
+
+
+@pytest.mark.parametrize("key", sorted(SWITCHES))
+def test_switching_a_control_back_restores_the_scenario_exactly(lab, seed, key):
+    original = lab.controls[key].value
+    lab.controls[key].value = SWITCHES[key][0]
+    lab.controls[key].value = original
+    assert lab.scenario.to_dict() == seed.to_dict()
+
+
+def test_the_vmcs12_checkboxes_carry_the_kvm_names_and_a_plain_words_tooltip(lab):
+    pin = lab.controls["vmcs12.external_interrupt_exiting"]
+    ack = lab.controls["vmcs12.ack_interrupt_on_exit"]
+    assert pin.description == "PIN_BASED_EXT_INTR_MASK"
+    assert ack.description == "VM_EXIT_ACK_INTR_ON_EXIT"
+    assert "exit" in pin.tooltip and "vector" in ack.tooltip
+
+
+def test_controls_start_at_the_values_of_the_scenario_they_were_opened_with():
+    scenario = nvmxlab.resolve("pending-at-vmresume")
+    lab = Lab(scenario)
+    try:
+        assert lab.controls["policy"].value == scenario.policy
+        assert lab.controls["l1.sti_delay"].value == scenario.l1["exit_handler"].index("sti")
+        assert lab.controls["timing"].value == timing.SCENARIO  # "L1:10" is none of the choices
+        assert lab.scenario.to_dict() == scenario.to_dict()
+    finally:
+        lab.close()
+
+
+def test_the_policy_control_selects_the_policy_the_nested_run_used(lab):
+    lab.controls["policy"].value = "kvm-2011-svm"
+    assert lab.result.policy == "kvm-2011-svm"
+
+
+def test_the_sti_delay_keeps_the_rest_of_the_exit_handler(lab, seed):
+    lab.controls["l1.sti_delay"].value = 0
+    tail = seed.l1["exit_handler"][seed.l1["exit_handler"].index("sti"):]
+    assert lab.scenario.l1["exit_handler"] == tail
+
+
+@pytest.mark.parametrize(("choice", "trigger"), [("l2-runs", "L2:3"), ("vmlaunch", "L1:vmlaunch"),
+                                                 ("vmresume", "L1:vmresume"),
+                                                 ("l2-halts", "L2:3")])
+def test_each_timing_moves_the_first_interrupt(seed, choice, trigger):
+    edited = seed.with_overrides(timing.edits(seed, choice))
+    assert str(edited.interrupts[0].at) == trigger
+
+
+def test_while_l2_halts_lets_l2_execute_hlt_and_raises_the_interrupt_once_it_has(seed):
+    edited = seed.with_overrides(timing.edits(seed, "l2-halts"))
+    assert edited.l2["program"][-1] == "hlt"
+    assert edited.vmcs12["hlt_exiting"] is False
+    assert edited.interrupts[0].at.count == len(edited.l2["program"])
+    assert timing.current(edited) == "l2-halts"
+
+
+def test_leaving_a_halting_scenario_gives_l2_a_program_without_hlt():
+    halted = nvmxlab.resolve("l2-halted")
+    edited = halted.with_overrides(timing.edits(halted, "l2-runs"))
+    assert "hlt" not in edited.l2["program"]
+
+
+def test_while_l2_halts_shows_l2_halted_in_the_state_graph(lab):
+    lab.controls["timing"].value = "l2-halts"
+    labels = {s.label for s in lab.snapshot.sequence.worlds["bare"].states}
+    assert "L2 halted (HLT)" in labels

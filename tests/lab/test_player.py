@@ -1,0 +1,73 @@
+"""Playing and stepping index into the precomputed run; only a control change runs the engine."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from nvmxlab.views.sequence import TRACE_INDEX
+
+
+def cursor(lab) -> tuple:
+    focus = lab.figure.data[TRACE_INDEX["focus"]]
+    return focus.x[0], focus.y[0]
+
+
+def test_stepping_forward_and_back_never_runs_the_engine(lab, engine_runs):
+    for step in (3, 4, 5, 4, 3, 0, 40):
+        lab.show_step(step)
+    lab.player.nudge(-1)
+    lab.player.nudge(+1)
+    lab.world_toggle.value = "bare"
+    assert engine_runs.calls == 0
+
+
+def test_a_control_change_runs_each_world_once(lab, engine_runs):
+    lab.compare.choice.value = "policy:kvm-modern"
+    engine_runs.calls = 0
+    lab.controls["l2.rflags_if"].value = False
+    # Both worlds for the diagram, and both worlds of the comparison's variation B.
+    assert engine_runs.calls == 4
+
+
+def test_stepping_back_shows_exactly_what_was_shown_before(lab):
+    lab.show_step(20)
+    seen = (cursor(lab), lab.step_text.value, lab.graph.data[-1].x)
+    lab.show_step(21)
+    lab.player.nudge(-1)
+    assert (cursor(lab), lab.step_text.value, lab.graph.data[-1].x) == seen
+
+
+def test_the_slider_moves_the_highlight(lab):
+    lab.player.slider.value = 16
+    assert cursor(lab) == lab.snapshot.sequence.worlds["nested"].position(16)
+    assert "step 16 of" in lab.step_text.value
+
+
+def test_play_and_the_slider_are_linked_in_the_browser(lab):
+    link = lab.player.link
+    assert isinstance(link, w.widgets.widget_link.Link)
+    assert link.source == (lab.player.play, "value")
+    assert link.target == (lab.player.slider, "value")
+
+
+def test_the_speed_sets_plays_interval(lab):
+    lab.player.speed.value = 100
+    assert lab.player.play.interval == 100
+
+
+def test_the_slider_spans_the_current_run(lab):
+    lab.controls["vmcs12.ack_interrupt_on_exit"].value = True  # a short, failed run
+    steps = lab.snapshot.steps("nested")
+    assert lab.player.slider.max == lab.player.play.max == steps - 1
+    assert lab.step <= steps - 1
+
+
+def test_a_fresh_lab_shows_the_whole_run_with_the_cursor_on_the_last_step(lab):
+    assert lab.step == len(lab.result.events) - 1
+
+
+def test_stepping_through_bare_metal_explains_bare_metal_steps(lab):
+    lab.world_toggle.value = "bare"
+    lab.show_step(0)
+    assert lab.step_text.value.count("bare metal") >= 1
+    assert lab.player.slider.max == lab.snapshot.steps("bare") - 1

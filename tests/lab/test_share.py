@@ -1,0 +1,58 @@
+"""Share strings: the lab shows one, and reproduces exactly the view it describes."""
+
+from __future__ import annotations
+
+import nvmxlab
+from nvmxlab import share
+from nvmxlab.widgets import Lab
+
+
+def test_a_share_string_reopens_the_same_scenario_step_and_world(lab):
+    lab.controls["vmcs12.ack_interrupt_on_exit"].value = True
+    lab.controls["policy"].value = "kvm-modern"
+    lab.world_toggle.value = "bare"
+    lab.show_step(12)
+    copy = Lab(lab.share_string)
+    try:
+        assert copy.scenario.to_dict() == lab.scenario.to_dict()
+        assert (copy.step, copy.world) == (12, "bare")
+        assert copy.controls["vmcs12.ack_interrupt_on_exit"].value is True
+        assert copy.controls["policy"].value == "kvm-modern"
+        assert copy.step_text.value == lab.step_text.value
+    finally:
+        copy.close()
+
+
+def test_the_share_box_follows_the_current_step(lab):
+    lab.show_step(7)
+    assert lab.share_box.value == lab.share_string
+    assert share.decode(lab.share_box.value).step == 7
+
+
+def test_pasting_a_share_string_into_the_box_loads_it(lab, seed):
+    other = share.encode(seed.with_overrides({"policy": "kvm-2011-svm"}), step=5, mode="nested")
+    lab.share_box.value = other
+    assert lab.scenario.policy == "kvm-2011-svm"
+    assert lab.controls["policy"].value == "kvm-2011-svm"
+    assert lab.step == 5
+
+
+def test_explicit_arguments_override_the_share_strings_step(seed):
+    lab = Lab(share.encode(seed, step=5), step=9)
+    try:
+        assert lab.step == 9
+    finally:
+        lab.close()
+
+
+def test_the_engine_and_cli_accept_the_labs_share_string(lab):
+    lab.controls["l2.rflags_if"].value = False
+    assert nvmxlab.resolve(lab.share_string).l2["rflags_if"] is False
+
+
+def test_a_step_beyond_the_run_is_clamped_to_its_last_step(seed):
+    lab = Lab(share.encode(seed, step=10_000))
+    try:
+        assert lab.step == lab.snapshot.steps("nested") - 1
+    finally:
+        lab.close()
