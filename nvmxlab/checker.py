@@ -85,7 +85,7 @@ def compare(nested: Result, bare: Result) -> Comparison:
             c.mismatches.append(f"interrupt 0x{n.vector:02x} went to {n.delivered_to}; on bare "
                                 f"metal it went to {b.delivered_to}")
     if c.mismatches and not nested.scenario.bugs:
-        c.notes.extend(documented_differences(nested.scenario, nested.policy, c.mismatches))
+        c.notes.extend(documented_differences(nested, bare))
     return c
 
 
@@ -120,21 +120,26 @@ def _compare_view(c: Comparison, level: str, nested: list[dict], bare: list[dict
 
 
 def _immediate_exits(bare: Result) -> set[int]:
-    """Indices of L1 observations that are exits L2 took before its first instruction after
-    a VM entry, with an external interrupt already pending."""
+    """Indices of L1 observations that are exits for an interrupt or NMI taken before L2's
+    first instruction after a VM entry: the event was pending at entry, and the SDM requires
+    the exit there (read off the bare-metal trace: no L2 instruction between entry and exit)."""
     out: set[int] = set()
-    view = bare.l1_view
-    last_entry_retired = None
-    retired = 0
-    for i, o in enumerate(view):
-        if o["kind"] == "entry":
-            last_entry_retired = retired
-        elif o["kind"] == "vmexit":
-            if (o["reason"] == "EXTERNAL_INTERRUPT" and last_entry_retired is not None
-                    and o["l2_retired"] == last_entry_retired):
-                out.add(i)
-            retired = o["l2_retired"]
-            last_entry_retired = None
+    index = -1
+    since_entry: bool | None = None  # did L2 retire anything since the last entry?
+    for e in bare.events:
+        if e.kind == "retire" and e.level == "L2" and since_entry is not None:
+            since_entry = True
+        for level, o in e.views:
+            if level != "L1":
+                continue
+            index += 1
+            if o["kind"] == "entry":
+                since_entry = False
+            elif o["kind"] == "vmexit":
+                if o["reason"] in ("EXTERNAL_INTERRUPT", "EXCEPTION_NMI") and \
+                        since_entry is False:
+                    out.add(index)
+                since_entry = None
     return out
 
 
@@ -160,33 +165,83 @@ def describe(o: dict) -> str:
     return kind
 
 
-def documented_differences(scenario: Scenario, policy: str, mismatches: list[str]) -> list[str]:
-    """Known, documented ways a policy differs from hardware, for the mismatches found."""
+def documented_differences(nested: Result, bare: Result) -> list[str]:
+    """Known, documented ways a design differs from hardware, each recognised by a fact of the
+    two runs (never by the words of a mismatch, never by a bug's name)."""
     notes = []
-    text = " ".join(mismatches)
+    policy, vmcs12 = nested.policy, nested.scenario.vmcs12
     old = policy in ("kvm-2011-vmx", "kvm-2011-svm")
-    if old and scenario.vmcs12["ack_interrupt_on_exit"]:
+    if old and vmcs12["ack_interrupt_on_exit"] and {"kind": "vmfail", "error": 7} in nested.l1_view:
         notes.append(f"documented: {policy} does not offer VM_EXIT_ACK_INTR_ON_EXIT to L1 (the "
                      "seed patch refuses it), so L1's VM entry fails with VM-instruction "
                      "error 7; kvm-modern supports it")
-    if policy == "kvm-2011-vmx" and ("late" in text or "VMCALL" in text):
+    if policy == "kvm-2011-vmx" and _deferred_at_entry(nested.events):
         notes.append("documented: under kvm-2011-vmx an interrupt that arrives while "
-                     "nested_run_pending (or with L1's interrupt window open on vmcs01 at "
-                     "VMRESUME) waits for L2's next exit; KVM later fixed this with an "
-                     "immediate exit (2014) and KVM_REQ_EVENT on nested entry (2018)")
-    if old and "halted" in text:
+                     "nested_run_pending, or that L1 left pending with its interrupt window open "
+                     "on vmcs01 at VMRESUME, waits for L2's next exit; KVM later fixed this "
+                     "with an immediate exit (2014) and KVM_REQ_EVENT on nested entry (2018)")
+    if old and _halted(bare.l1_view) and not _halted(nested.l1_view):
         notes.append(f"documented: {policy} does not report the HLT activity state in vmcs12 "
                      "(nested VMX gained it in 2013)")
-    lets_through = not scenario.vmcs12["external_interrupt_exiting"] or (
-        not scenario.vmcs12["nmi_exiting"] and any(i.type == "nmi" for i in scenario.interrupts))
-    if lets_through and "nothing more" in text:
+    if _window_dropped(nested):
         notes.append("known limit of the model: L1 lets this event through to L2, L2 could not "
                      "take it before exiting to L1, and the window L0 had opened on vmcs02 is "
                      "dropped at the nested VM exit; L0 looks again only at its next "
                      "KVM_REQ_EVENT, which on a real host some unrelated event soon requests, "
                      "and in this closed model nothing does")
-    if policy == "kvm-2011-svm" and "IDT-vectoring" in text:
+    if any(e.kind == "inject" and e.data and e.data.get("overwrote") for e in nested.events):
+        notes.append("documented: with external-interrupt exiting off, the seed's "
+                     "vmx_interrupt_allowed() does not look at nested_run_pending, so L0 "
+                     "injects L1's interrupt into vmcs02 over the event L1 asked to inject at "
+                     "VMRESUME, which is lost (later KVM refuses while nested_run_pending)")
+    if policy == "kvm-2011-vmx" and any(
+            o["kind"] == "vmexit" and o["reason"] == "EXTERNAL_INTERRUPT" and o["idt_vectoring"]
+            for o in nested.l1_view):
+        notes.append("documented: the seed exits to L1 with EXTERNAL_INTERRUPT while an event "
+                     "for L2 awaits re-injection, and L1 sees it in IDT-vectoring info; from "
+                     "2012 vmx_interrupt_allowed() returned 0 while vmcs12's IDT-vectoring "
+                     "info was valid")
+    if policy == "kvm-2011-svm" and _idt_vectoring_count(nested) > _idt_vectoring_count(bare):
         notes.append("documented: the 2011 SVM shape exits to L1 before the VMRUN's event "
                      "injection is delivered and reports the event in exit_int_info "
                      "(IDT-vectoring info); hardware VMX delivers it first")
     return notes
+
+
+def _halted(view: list[dict]) -> bool:
+    return any(o.get("guest_activity_state") == "hlt" for o in view)
+
+
+def _idt_vectoring_count(result: Result) -> int:
+    return sum(1 for o in result.l1_view if o["kind"] == "vmexit" and o["idt_vectoring"])
+
+
+def _deferred_at_entry(events) -> bool:
+    """L0 entered L2 with an interrupt for L1 it knew of and did not act on: deferred for
+    nested_run_pending, or left behind an interrupt window open on vmcs01."""
+    window_on_vmcs01 = False
+    for e in events:
+        if e.level != "L0":
+            continue
+        if e.name == "vmx_interrupt_allowed" and "nested_run_pending" in e.why:
+            return True
+        if e.kind == "window":
+            vmcs = (e.data or {}).get("vmcs")
+            if vmcs == "vmcs01":
+                window_on_vmcs01 = e.name.startswith("enable")
+        elif e.kind == "nested_vmenter" and window_on_vmcs01:
+            return True
+    return False
+
+
+def _window_dropped(result: Result) -> bool:
+    """An event is undelivered after L0 opened a window on vmcs02 and then exited to L1."""
+    if all(d.delivered for d in result.deliveries):
+        return False
+    open_on_vmcs02 = False
+    for e in result.events:
+        if e.level == "L0" and e.kind == "window" and (e.data or {}).get("vmcs") == "vmcs02":
+            open_on_vmcs02 = e.name.startswith("enable")
+        elif e.kind == "nested_vmexit" and open_on_vmcs02:
+            return True
+    return False

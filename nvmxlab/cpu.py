@@ -80,6 +80,7 @@ class Cpu:
     # -- VMX non-root operation (SDM ch. 26) -------------------------------------------------------
     def run(self, vmcs: Vmcs, guest: Context) -> VmExit:
         """Run `guest` under `vmcs` from a successful VM entry until the next VM exit."""
+        guest.resume()
         injected = vmcs.entry_intr_info
         if injected is not None:
             # Event injection completes the VM entry, before any instruction (SDM 27.6).
@@ -243,6 +244,7 @@ class Cpu:
     # -- VMX root operation (bare metal only: L1 is the host) ------------------------------------
     def run_root(self, host: Context) -> str:
         """Run `host` until it executes VMLAUNCH or VMRESUME; returns which."""
+        host.resume()
         while True:
             if self.nmi is not None and not host.nmi_blocking and not host.sti_blocking:
                 ev, self.nmi = self.nmi, None

@@ -29,6 +29,7 @@ class Context:
         # L1's software runs here just before VMLAUNCH/VMRESUME, and after each VM exit.
         self.on_vmx_instruction = None
         self.on_vmexit = None
+        self.exit_work_pending = False  # an exit happened; its handler has not run yet
 
     # -- fetch -------------------------------------------------------------------------------
     def fetch(self) -> str:
@@ -123,5 +124,10 @@ class Context:
         self.sti_blocking = False
         self.activity = ACTIVE
         self.frames.clear()
-        if self.on_vmexit:
+        self.exit_work_pending = self.on_vmexit is not None
+
+    def resume(self) -> None:
+        """The level runs again: first, the software that reads the last exit's information."""
+        if self.exit_work_pending:
+            self.exit_work_pending = False
             self.on_vmexit()

@@ -8,7 +8,7 @@ inject_pending_event, enable_irq_window); after each exit it reads the exit info
 from __future__ import annotations
 
 from .lapic import Lapic
-from .vmcs import Vmcs
+from .vmcs import Vmcs, skip_emulated_instruction
 from .vmx import EventInfo, ExitReason
 from .world import World
 
@@ -31,7 +31,7 @@ class L1Hypervisor:
         if self.skip:
             # kvm_skip_emulated_instruction(): advance L2's RIP past the VMCALL/HLT it emulated.
             l2, instr, self.skip = self.world.l2, self.skip, None
-            l2.retire(instr)
+            skip_emulated_instruction(v, l2, instr)
             trace.add("L1", "skip", "kvm_skip_emulated_instruction",
                       f"L1 handled L2's {instr.upper()}: advance L2's RIP past it")
             self.world.retired(l2, instr)
@@ -78,7 +78,7 @@ class L1Hypervisor:
         return False
 
     def after_exit(self) -> None:
-        """Read the exit information (runs as L1's exit handler starts)."""
+        """Read the exit information (runs as L1 resumes at its exit handler)."""
         v, world = self.vmcs12, self.world
         self.reinject = v.idt_vectoring_info
         if v.exit_reason in (ExitReason.VMCALL, ExitReason.HLT):

@@ -63,3 +63,16 @@ class Vmcs:
 
     def snapshot(self) -> tuple:
         return tuple(getattr(self, f.name) for f in fields(self) if f.name != "guest_retired")
+
+
+def skip_emulated_instruction(vmcs: Vmcs, guest: Context, instr: str) -> None:
+    """What a hypervisor does after emulating an instruction that exited: advance the guest's
+    RIP past it and clear its interrupt shadow - in the VMCS it will enter with, too
+    (vmx.c skip_emulated_instruction(): "skipping an emulated instruction also counts",
+    vmx_set_interrupt_shadow(vcpu, 0))."""
+    if instr == "hlt":
+        guest.halt()
+    else:
+        guest.retire(instr)
+    vmcs.guest_sti_blocking = False
+    vmcs.guest_retired = guest.retired

@@ -20,6 +20,7 @@ NESTED_CAPS_2011 = frozenset({
 
 class Kvm2011(Kvm):
     nested_caps = NESTED_CAPS_2011
+    host_ack_on_exit = False  # KVM set it for its own VMCSs only from 2013 (a547c6db4d2f)
 
     def inject_pending_event(self) -> None:
         """x86.c (2011): re-inject a queued event, else inject a new one if allowed; then
@@ -129,6 +130,9 @@ class Kvm2011Svm(Kvm2011):
     (exit_required); the next loop iteration enters no guest and performs the exit."""
 
     policy = "kvm-2011-svm"
+    nested_run_name = "nested_svm_vmrun"
+    nested_exit_name = "nested_svm_vmexit"
+    has_nested_run_pending = False
 
     def __init__(self, world):
         super().__init__(world)

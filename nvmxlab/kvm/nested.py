@@ -7,7 +7,7 @@ nested_vmx_exit_reflected(), nested_vmx_vmexit(), prepare_vmcs12().
 from __future__ import annotations
 
 from ..cpu import Cpu, VmExit, invalid_controls
-from ..vmcs import Vmcs
+from ..vmcs import Vmcs, skip_emulated_instruction
 from ..vmx import (
     ACTIVE,
     HLT,
@@ -25,6 +25,11 @@ ENTRY_VIEWS = (("L1", {"kind": "entry"}), ("L2", {"kind": "entry"}))
 class NestedVmx:
     """The nested half of L0's vCPU (mixed into x86.Kvm)."""
 
+    # The names a design gives its emulated VM entry and exit (nested SVM: nested_svm_*).
+    nested_run_name = "nested_vmx_run"
+    nested_exit_name = "nested_vmx_vmexit"
+    has_nested_run_pending = True
+
     # -- VMLAUNCH / VMRESUME ---------------------------------------------------------------------
     def nested_vmx_run(self, launch: bool) -> None:
         instr = "vmlaunch" if launch else "vmresume"
@@ -37,8 +42,9 @@ class NestedVmx:
         self.vmcs02 = self.prepare_vmcs02(v12)
         self.guest_mode = True  # enter_guest_mode()
         self.nested_run_pending = True
-        self.step("nested_vmx_run", f"emulate L1's {instr.upper()}: vmcs02 built from vmcs12, "
-                  "L2 runs next; nested_run_pending = 1",
+        pending = "; nested_run_pending = 1" if self.has_nested_run_pending else ""
+        self.step(self.nested_run_name, f"emulate L1's {instr.upper()}: vmcs02 built from "
+                  f"vmcs12, L2 runs next{pending}",
                   {"inject": v12.entry_intr_info and v12.entry_intr_info.to_json()},
                   kind="nested_vmenter")
         self.trace.add("L0", "entered", "nested VM entry", "L1 entered L2", views=ENTRY_VIEWS)
@@ -62,7 +68,7 @@ class NestedVmx:
                   "the VMX capability MSRs L0 offers", {"error": error})
         self.trace.add("L0", "vmfail", instr.upper(), Cpu.error_text(error), {"error": error},
                        views=(("L1", {"kind": "vmfail", "error": error}),))
-        l1.retire(instr)  # skip the instruction: L1 continues after it
+        skip_emulated_instruction(self.vmcs01, l1, instr)  # L1 continues after it
         self.world.retired(l1, instr)
         self.world.l1_vmx_instruction(instr)
 
@@ -71,7 +77,7 @@ class NestedVmx:
         v02 = Vmcs(
             "vmcs02",
             # Physical interrupts always exit to L0; what L1 sees is emulated.
-            external_interrupt_exiting=True, ack_interrupt_on_exit=True,
+            external_interrupt_exiting=True, ack_interrupt_on_exit=self.host_ack_on_exit,
             hlt_exiting=True, intercept_eoi=True,
             interrupt_window_exiting=v12.interrupt_window_exiting,
             nmi_exiting=True, virtual_nmis=True, nmi_window_exiting=v12.nmi_window_exiting,
@@ -104,8 +110,10 @@ class NestedVmx:
 
     def reflect_to_l1(self, exit_: VmExit) -> None:
         v02 = exit_.vmcs
-        self.step("nested_vmx_exit_reflected", f"L1 asked for {exit_.reason.name} exits: "
-                  "reflect it to L1", {"reason": exit_.reason.name})
+        why = (f"the fault is in L1's EPT: {exit_.reason.name} goes to L1"
+               if exit_.reason == ExitReason.EPT_VIOLATION
+               else f"L1 wants {exit_.reason.name} exits: reflect it to L1")
+        self.step("nested_vmx_exit_reflected", why, {"reason": exit_.reason.name})
         self.nested_vmx_vmexit(exit_.reason, v02.exit_intr_info, v02.exit_qualification)
 
     def nested_vmx_vmexit(self, reason: ExitReason, intr_info: EventInfo | None = None,
@@ -115,7 +123,7 @@ class NestedVmx:
         self.guest_mode = False  # leave_guest_mode()
         self.prepare_vmcs12(reason, intr_info, qualification)
         self.halted = False  # "in case we halted in L2"
-        e = self.trace.add("L0", "nested_vmexit", "nested_vmx_vmexit",
+        e = self.trace.add("L0", "nested_vmexit", self.nested_exit_name,
                            why or f"emulate an exit from L2 to L1: {reason.name}",
                            {"reason": reason.name,
                             "intr_info": intr_info and intr_info.to_json(),

@@ -12,7 +12,7 @@ from functools import cached_property
 from ..baremetal import vmcs12_from
 from ..cpu import ALL_CONTROLS, Cpu, Idle, VmExit, eoi
 from ..lapic import Lapic
-from ..vmcs import Vmcs
+from ..vmcs import Vmcs, skip_emulated_instruction
 from ..vmx import EventInfo, ExitReason
 from ..world import World
 from .nested import NestedVmx
@@ -25,6 +25,8 @@ class Kvm(NestedVmx):
     """One vCPU of L0.  `policy` names the design; `bugs` the teaching bugs switched on."""
 
     policy = ""
+    # Does L0 set VM_EXIT_ACK_INTR_ON_EXIT for its own VMCSs?  KVM did from 2013 on.
+    host_ack_on_exit = True
     # The VMX controls L0 lets L1 use: the nested VMX capability MSRs (nested_vmx_setup_ctls_msrs).
     nested_caps = ALL_CONTROLS
 
@@ -37,7 +39,8 @@ class Kvm(NestedVmx):
         self.lapic = Lapic("L1's local APIC (emulated by L0)", owner="L0")  # vcpu->arch.apic
         # vmcs01: how L0 runs L1.  KVM always exits on external interrupts and HLT, acks
         # interrupts on exit, and intercepts the x2APIC EOI register (no APICv here).
-        self.vmcs01 = Vmcs("vmcs01", external_interrupt_exiting=True, ack_interrupt_on_exit=True,
+        self.vmcs01 = Vmcs("vmcs01", external_interrupt_exiting=True,
+                           ack_interrupt_on_exit=self.host_ack_on_exit,
                            hlt_exiting=True, intercept_eoi=True, nmi_exiting=True,
                            virtual_nmis=True)
         self.vmcs02 = Vmcs("vmcs02")
@@ -232,26 +235,33 @@ class Kvm(NestedVmx):
         }
 
     def handle_external_interrupt(self, exit_: VmExit) -> None:
-        # A physical interrupt (the kick IPI), acknowledged on exit: L0's handler runs and EOIs.
+        """A physical interrupt (the kick IPI) exited: L0's own handler takes it."""
+        if self.host_ack_on_exit:
+            self.phys_apic.eoi()
+            self.step("handle_external_interrupt_irqoff", "a host interrupt (the kick), "
+                      "acknowledged on exit: L0 calls its handler; nothing for the guest")
+            return
+        # Before ack-on-exit, L0 re-enabled interrupts and took the IPI through its own IDT.
+        self.phys_apic.ack()
         self.phys_apic.eoi()
-        self.step("handle_external_interrupt_irqoff", "a host interrupt (the kick): L0 "
-                  "handles it; nothing for the guest")
+        self.step("handle_external_interrupt", "a host interrupt (the kick): L0 enables "
+                  "interrupts and its own handler takes it; nothing for the guest")
 
     def handle_interrupt_window(self, exit_: VmExit) -> None:
         exit_.vmcs.interrupt_window_exiting = False
         self.step("handle_interrupt_window", f"the guest can take interrupts now: close "
-                  f"the window on {exit_.vmcs.name}", kind="window")
+                  f"the window on {exit_.vmcs.name}", {"vmcs": exit_.vmcs.name}, kind="window")
         self.make_request_event("interrupt window exit")
 
     def handle_nmi_window(self, exit_: VmExit) -> None:
         exit_.vmcs.nmi_window_exiting = False
         self.step("handle_nmi_window", f"the guest can take an NMI now: close the NMI window "
-                  f"on {exit_.vmcs.name}", kind="window")
+                  f"on {exit_.vmcs.name}", {"vmcs": exit_.vmcs.name}, kind="window")
         self.make_request_event("NMI window exit")
 
     def handle_halt(self, exit_: VmExit) -> None:
         guest = self.guest
-        guest.halt()  # kvm_emulate_halt() skips the HLT, then the vCPU waits
+        skip_emulated_instruction(exit_.vmcs, guest, "hlt")  # kvm_emulate_halt(), then wait
         self.halted = True
         self.step("kvm_emulate_halt", f"{guest.level} executed HLT: mp_state = HALTED",
                   kind="halt")
@@ -259,7 +269,7 @@ class Kvm(NestedVmx):
 
     def handle_vmcall(self, exit_: VmExit) -> None:
         guest = self.guest
-        guest.retire("vmcall")
+        skip_emulated_instruction(exit_.vmcs, guest, "vmcall")
         self.step("kvm_emulate_hypercall", f"{guest.level}'s VMCALL: nothing to do; skip it")
         self.world.retired(guest, "vmcall")
 
@@ -274,7 +284,7 @@ class Kvm(NestedVmx):
         eoi(self.trace, guest)
         self.step("kvm_x2apic_msr_write", "emulate the EOI write to L1's APIC (apic_set_eoi)",
                   kind="apic")
-        guest.retire("eoi")
+        skip_emulated_instruction(exit_.vmcs, guest, "eoi")
         self.world.retired(guest, "eoi")
         if self.kvm_cpu_has_interrupt():
             self.make_request_event("EOI: a pending interrupt may be deliverable now "
@@ -289,10 +299,15 @@ class Kvm(NestedVmx):
 
     # -- event injection (shared helpers) ---------------------------------------------------------
     def vmx_inject_irq(self, ev: EventInfo, reinjected: bool = False) -> None:
+        old = self.vmcs.entry_intr_info
         self.vmcs.entry_intr_info = ev
-        self.step("vmx_inject_irq", f"{'re-inject' if reinjected else 'inject'} {ev} into "
-                  f"{self.guest.level} through {self.vmcs.name}'s VM-entry interruption field",
-                  {"vmcs": self.vmcs.name, **ev.to_json()}, kind="inject")
+        why = (f"{'re-inject' if reinjected else 'inject'} {ev} into {self.guest.level} "
+               f"through {self.vmcs.name}'s VM-entry interruption field")
+        data = {"vmcs": self.vmcs.name, **ev.to_json()}
+        if old is not None and old != ev:
+            why += f", overwriting {old} that was to be injected there (lost)"
+            data["overwrote"] = old.to_json()
+        self.step("vmx_inject_irq", why, data, kind="inject")
 
     def vmx_inject_nmi(self, ev: EventInfo, reinjected: bool = False) -> None:
         self.vmcs.entry_intr_info = ev

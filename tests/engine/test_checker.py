@@ -105,3 +105,32 @@ def test_an_l1_that_never_enables_interrupts_livelocks_on_bare_metal_too():
 def test_delays_are_reported_but_do_not_fail():
     nested, bare = run_pair("seed-interrupt")
     assert compare(shifted(nested, 1, 5), bare).ok
+
+
+LATE_AT_VMRESUME = """
+name = "pending at VMRESUME, L2 halts in L0 before its next exit"
+policy = "kvm-2011-vmx"
+settle = 1
+[vmcs12]
+hlt_exiting = false
+[l1]
+exit_handler = ["nop", "sti", "nop", "cli", "nop", "vmresume"]
+[l2]
+program = ["nop", "nop", "nop", "vmcall", "nop", "hlt"]
+[[interrupt]]
+vector = 0x30
+to = "L1"
+at = "L1:5"
+"""
+
+
+def test_an_exit_due_at_vmresume_after_a_skipped_vmcall_is_still_immediate():
+    c = nvmxlab.check(nvmxlab.loads(LATE_AT_VMRESUME))
+    assert not c.ok
+    assert any("already pending at VM entry" in m for m in c.mismatches)
+
+
+def test_immediate_exits_are_found_at_vmresume_too():
+    from nvmxlab.checker import _immediate_exits
+    bare = nvmxlab.run(nvmxlab.load_bundled("pending-at-vmresume"), "bare")
+    assert _immediate_exits(bare) == {5}
