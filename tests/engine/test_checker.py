@@ -134,3 +134,33 @@ def test_immediate_exits_are_found_at_vmresume_too():
     from nvmxlab.checker import _immediate_exits
     bare = nvmxlab.run(nvmxlab.load_bundled("pending-at-vmresume"), "bare")
     assert _immediate_exits(bare) == {5}
+
+
+PIN_OFF_BOTH = """
+policy = "kvm-2011-vmx"
+[vmcs12]
+external_interrupt_exiting = false
+[[interrupt]]
+vector = 0x40
+to = "L2"
+at = "L2:2"
+[[interrupt]]
+vector = 0x30
+to = "L1"
+at = "L1:vmresume"
+"""
+
+
+def test_the_seeds_overwrite_of_l1s_injection_is_traced_and_explained():
+    s = nvmxlab.loads(PIN_OFF_BOTH)
+    c = nvmxlab.check(s)
+    assert any(e.data and e.data.get("overwrote") for e in c.nested.events)
+    assert any("overwrites" in n or "over the event" in n for n in c.notes)
+    assert nvmxlab.check(s, "kvm-modern").ok
+
+
+def test_the_seeds_exit_with_idt_vectoring_info_is_explained():
+    s = nvmxlab.loads(PIN_OFF_BOTH.replace("[vmcs12]\nexternal_interrupt_exiting = false\n",
+                                           "[l2]\nidt_fault = \"l0-ept\"\n"))
+    c = nvmxlab.check(s)
+    assert any("IDT-vectoring info" in n and "2012" in n for n in c.notes)
