@@ -58,8 +58,8 @@ def _inject(e: Event) -> Mark:
     if target is None and str(d.get("field", "")).startswith("vmcs12"):
         target = "L2"
     if target is None:
-        return Mark("inject", e.level, label=f"inject {_vector(d.get('vector'))}")
-    return Mark("inject", target, e.level, f"inject {_vector(d.get('vector'))}")
+        return Mark("inject", e.level, label=_vector_label(e, "inject"))
+    return Mark("inject", target, e.level, _vector_label(e, "inject"))
 
 
 def _retire(e: Event) -> Mark:
@@ -68,8 +68,21 @@ def _retire(e: Event) -> Mark:
     return Mark("instr", e.level)
 
 
+def is_nmi(e: Event) -> bool:
+    """Does `e` concern an NMI rather than a maskable interrupt?"""
+    d = _data(e)
+    return (d.get("type") == "nmi" or "nmi" in e.name.lower() or "NMI" in str(d.get("field", ""))
+            or e.why.startswith("nmi "))
+
+
 def _window(e: Event) -> Mark:
-    return Mark("window", e.level, label="window" if "enable" in e.name else "")
+    if "enable" not in e.name:
+        return Mark("window", e.level)
+    return Mark("window", e.level, label="NMI window" if is_nmi(e) else "window")
+
+
+def _vector_label(e: Event, verb: str) -> str:
+    return f"{verb} NMI" if is_nmi(e) else f"{verb} {_vector(_data(e).get('vector'))}"
 
 
 def _kick(e: Event) -> Mark:
@@ -95,9 +108,10 @@ _BY_KIND = {
     "nested_vmenter": lambda e: Mark("entry_emulated", "L2", "L1"),
     "entered": lambda e: Mark("entry_emulated", e.level),
     "inject": _inject,
-    "deliver": lambda e: Mark("deliver", e.level, label=f"IDT {_vector(_data(e).get('vector'))}"),
+    "deliver": lambda e: Mark("deliver", e.level, label=_vector_label(e, "IDT")),
     "window": _window,
-    "raise": lambda e: Mark("source", "HW", label=f"raise {_vector(_data(e).get('vector'))}"),
+    "raise": lambda e: Mark("source", "HW", label=_vector_label(e, "raise")),
+    "nmi": lambda e: Mark("apic", e.level, label="NMI pending"),
     "kick": _kick,
     "apic": _apic,
     "retire": _retire,

@@ -62,7 +62,7 @@ def trace_styles() -> dict[str, dict]:
     styles = {
         "running": {"mode": "lines", "name": "who runs (level executing)", "hoverinfo": "skip",
                     "line": {"color": "rgba(0,0,0,0.13)", "width": 12}},
-        "windows": {"mode": "lines", "name": "interrupt window open", "hoverinfo": "skip",
+        "windows": {"mode": "lines", "name": "interrupt / NMI window open", "hoverinfo": "skip",
                     "line": {"color": "rgba(86,180,233,0.6)", "width": 6}},
         "veil": {"mode": "lines", "fill": "toself", "fillcolor": "rgba(255,255,255,0.62)",
                  "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False},

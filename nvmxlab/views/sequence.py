@@ -128,9 +128,11 @@ def _add_bars(trace: dict, wt: WorldTrace) -> None:
 
 
 def _add_windows(trace: dict, wt: WorldTrace) -> None:
-    for vmcs, lane in VMCS_GUEST.items():
-        open_ = [vmcs if vmcs in s.windows else None for s in wt.states]
-        y = lane_y(wt.world, lane) + WINDOW_OFFSET
+    opened = {v for s in wt.states for v in s.windows}
+    for window in sorted(opened):
+        lane = VMCS_GUEST.get(window.split(":")[0], "L2")
+        open_ = [window if window in s.windows else None for s in wt.states]
+        y = lane_y(wt.world, lane) + WINDOW_OFFSET - (0.08 if window.endswith(":nmi") else 0)
         for _, first, last in _segments(open_):
             # Open from the step that opened it up to the step that closed it.
             end = wt.x[last + 1] if last + 1 < len(wt.x) else wt.x[last] + 1

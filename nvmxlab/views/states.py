@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 
 from ..result import Result
 from ..trace import Event
-from .classify import VMCS_GUEST
+from .classify import VMCS_GUEST, is_nmi
+
+NMI = ":nmi"  # suffix of a VMCS name in `windows` for its NMI window
 
 
 @dataclass(frozen=True)
 class StepState:
     label: str  # the state, as the state graph names it
     running: str  # the level executing: "L0", "L1" or "L2"
-    windows: frozenset[str]  # VMCSes with interrupt-window exiting on
+    windows: frozenset[str]  # VMCSes with interrupt-window exiting on ("vmcs12:nmi": NMI window)
 
 
 @dataclass
@@ -67,6 +69,8 @@ class Tracker:
         self.exit_vmcs, self.exit_from = d.get("vmcs", ""), d.get("from", "L2")
         if d.get("reason") == "INTERRUPT_WINDOW":
             self.windows.discard(self.exit_vmcs)
+        elif d.get("reason") == "NMI_WINDOW":
+            self.windows.discard(self.exit_vmcs + NMI)
         if self.exit_vmcs == "vmcs12":  # bare metal: L1 handles the exit itself
             self._enter_exit_handler()
         else:
@@ -80,7 +84,10 @@ class Tracker:
     def _on_nested_vmexit(self, e: Event, d: dict) -> None:
         self._enter_exit_handler()
         self.running, self.l0_task = "L0", "emulates an exit to L1"
-        self.windows.discard("vmcs02")
+        self.windows -= {"vmcs02", "vmcs02" + NMI}
+        # The window exit L1 asked for in vmcs12 reaches L1: its window has done its job.
+        closed = {"INTERRUPT_WINDOW": "vmcs12", "NMI_WINDOW": "vmcs12" + NMI}
+        self.windows.discard(closed.get(d.get("reason"), ""))
 
     def _on_nested_vmenter(self, e: Event, d: dict) -> None:
         self.l0_task = "emulates VMLAUNCH/VMRESUME (nested_run_pending)"
@@ -120,21 +127,29 @@ class Tracker:
             self.l0_task = "blocks the halted vCPU"
 
     def _on_window(self, e: Event, d: dict) -> None:
-        if "handle_interrupt_window" in e.name:
-            self.windows.discard(self.exit_vmcs)
+        suffix = NMI if is_nmi(e) else ""
+        if e.name.startswith("handle_"):  # handle_interrupt_window, handle_nmi_window
+            self.windows.discard(self.exit_vmcs + suffix)
         elif d.get("vmcs"):
-            self.windows.add(d["vmcs"])
+            self.windows.add(d["vmcs"] + suffix)
         elif str(d.get("field", "")).startswith("vmcs12"):
-            self.windows.add("vmcs12")
+            self.windows.add("vmcs12" + suffix)
 
     # -- the state's name ---------------------------------------------------------------------
     def label(self) -> str:
         if self.running == "L0":
             return f"L0 {self.l0_task}"
         if self.running == "L1":
-            return self._l1_label() + (" · window open" if "vmcs01" in self.windows else "")
-        window = self.windows & {"vmcs02", "vmcs12"}
-        return self._l2_label() + (" · window open" if window else "")
+            return self._l1_label() + self._window_note(("vmcs01",))
+        return self._l2_label() + self._window_note(("vmcs02", "vmcs12"))
+
+    def _window_note(self, vmcses: tuple[str, ...]) -> str:
+        note = ""
+        if any(v in self.windows for v in vmcses):
+            note += " · window open"
+        if any(v + NMI in self.windows for v in vmcses):
+            note += " · NMI window open"
+        return note
 
     def _l1_label(self) -> str:
         mode = self.l1.mode
