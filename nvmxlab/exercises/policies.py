@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 from . import reading as rd
 from .core import Question, Solution, exercise
@@ -33,7 +34,7 @@ def policy_cost(rng: random.Random) -> Question:
         prompt=f"Run it under {first_policy} and under {second_policy}. How many more "
                f"{METRICS[metric]} does {second_policy} take? (0 if the same, negative if "
                "fewer.)",
-        solution=Solution(answer, _why(a, b, metric), _extra_steps(b)),
+        solution=Solution(answer, _why(a, b, metric), _extra_steps(a, b)),
         scenario=scenario, share=rd.share(scenario))
 
 
@@ -46,25 +47,46 @@ def _why(a, b, metric: str) -> tuple[str, ...]:
     else:
         why.append("L1's or L2's view differs between the two: one of them is not faithful to "
                    "bare metal here - run `nvmxlab check` on each to see which.")
-    skipped = [e for e in b.events if e.name == "svm_vcpu_run"]
-    if skipped:
-        why.append(f"{b.policy} skips entering the guest {len(skipped)} time(s): "
-                   "svm_interrupt_allowed() says no while nested, nested_svm_intr() only sets "
-                   "exit_required, and the next vcpu_run iteration returns without entering the "
-                   "guest to perform the exit to L1 - \"the extra vcpu_run iteration doing "
-                   "nothing\".")
-    immediate = [e for e in b.events if e.name == "PREEMPTION_TIMER"]
-    if immediate:
-        why.append(f"{b.policy} takes {len(immediate)} immediate exit(s) (PREEMPTION_TIMER): "
-                   "-EBUSY while nested_run_pending, so that the deferred interrupt is not "
-                   "left waiting for an unrelated exit.")
+    for result in (a, b):
+        why += _extra_work(result)
+    if metric == "l0_exits":
+        why.append(_exits_by_reason(a, b))
     return tuple(why)
 
 
-def _extra_steps(result) -> tuple[str, ...]:
-    """The steps around each iteration that entered no guest, if there are any."""
+def _extra_work(result) -> list[str]:
+    """The two things one design does that another does not: skipped passes, immediate exits."""
+    found = []
+    skipped = sum(1 for e in result.events if e.name == "svm_vcpu_run")
+    if skipped:
+        found.append(f"{result.policy} passes through its loop {skipped} time(s) without "
+                     "entering a guest: svm_interrupt_allowed() says no while nested, "
+                     "nested_svm_intr() only sets exit_required, and the next vcpu_run pass "
+                     "performs the exit to L1 - \"the extra vcpu_run iteration doing nothing\". "
+                     "Such a pass is not a VM exit.")
+    immediate = sum(1 for e in result.events if rd.hw_exit(e) and e.name == "PREEMPTION_TIMER")
+    if immediate:
+        found.append(f"{result.policy} takes {immediate} immediate exit(s) (PREEMPTION_TIMER): "
+                     "-EBUSY while nested_run_pending, so that a deferred interrupt is not left "
+                     "waiting for an unrelated exit.")
+    return found
+
+
+def _exits_by_reason(a, b) -> str:
+    counts = [Counter(e.name for e in r.events if rd.hw_exit(e)) for r in (a, b)]
+    differ = sorted(set(counts[0]) | set(counts[1]))
+    parts = [f"{reason} {counts[0][reason]} vs {counts[1][reason]}" for reason in differ
+             if counts[0][reason] != counts[1][reason]]
+    return (f"Exits by reason, {a.policy} vs {b.policy}: " + (", ".join(parts) if parts else
+            "the same for every reason") + ".")
+
+
+def _extra_steps(a, b) -> tuple[str, ...]:
+    """The steps around each pass that entered no guest, and each immediate exit."""
     lines: list[str] = []
-    for e in result.events:
-        if e.name == "svm_vcpu_run":
-            lines += rd.around(result, e.seq, before=2, after=1)
+    for result in (a, b):
+        for e in result.events:
+            if e.name == "svm_vcpu_run" or (rd.hw_exit(e) and e.name == "PREEMPTION_TIMER"):
+                lines.append(f"[{result.policy}]")
+                lines += rd.around(result, e.seq, before=2, after=1)
     return tuple(lines)
