@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import textwrap
 
 from ..trace import Event
 from .states import StepState
@@ -70,6 +69,19 @@ def observation_text(view: dict) -> str:
     return str(kind)
 
 
+def wrap(text: str, width: int = 70) -> list[str]:
+    """Greedy word wrap (textwrap's regular expressions cost more than the whole diagram)."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, line] if line else lines
+
+
 def title(world: str, e: Event, total: int | None = None) -> str:
     of = f" of {total}" if total is not None else ""
     return (f"{WORLD_NAMES.get(world, world)} · step {e.seq}{of} · {e.level} · "
@@ -80,7 +92,7 @@ def hover(world: str, e: Event, state: StepState) -> str:
     """Plotly hover text: the full step, HTML-escaped, wrapped for a tooltip."""
     lines = [f"<b>{html.escape(title(world, e))}</b>", f"<b>{html.escape(e.name)}</b>"]
     if e.why:
-        lines += [f"<i>{html.escape(part)}</i>" for part in textwrap.wrap(e.why, 70)]
+        lines += [f"<i>{html.escape(part)}</i>" for part in wrap(e.why)]
     lines += [f"{html.escape(k)}: {html.escape(v)}" for k, v in field_lines(e)]
     lines += [f"{lvl} sees: {html.escape(observation_text(v))}" for lvl, v in e.views]
     lines.append(f"then: {html.escape(state.label)}")
