@@ -36,11 +36,17 @@ HEIGHT = 740
 DARK_TEXT = {"apic": "#6B6200", "window": "#1F6F9E"}  # readable text for the light colours
 
 
+# Categories whose marks carry a label; the others skip plotly's text layer, which costs
+# render time per point even when a label is empty.
+LABELLED = ("key_instr", "window", "source", "inject", "exit_emulated", "exit", "deliver", "fail",
+            "apic")
+
+
 def _mark_style(key: str) -> dict:
     c = CATEGORY[key]
     outline = "#333333" if key == "apic" else c.color
     style = {
-        "mode": "markers" if key == "instr" else "markers+text",
+        "mode": "markers+text" if key in LABELLED else "markers",
         "name": c.label, "legendgroup": key, "hoverinfo": "text",
         "marker": {"symbol": c.symbol, "size": c.size, "color": c.color,
                    "line": {"color": outline, "width": 2 if "open" in c.symbol else 1}},

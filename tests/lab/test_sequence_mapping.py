@@ -174,3 +174,11 @@ def test_a_run_longer_than_the_drawing_limit_is_cut_and_says_so(seed):
     fig = sequence_figure(result)
     assert len(mark_points(fig)) == MAX_EVENTS
     assert f"first {MAX_EVENTS}" in fig.layout.annotations[-1].text
+
+
+@pytest.mark.parametrize("name", ["seed-interrupt", "nmi-window", "ack-on-exit-refused"])
+def test_every_label_is_in_a_trace_that_draws_text(name):
+    fig = sequence_figure(name)
+    for trace, trace_name in zip(fig.data, TRACE_NAMES, strict=True):
+        if trace_name.startswith("mark:") and any(trace.text):
+            assert "text" in trace.mode, trace_name
