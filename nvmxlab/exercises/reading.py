@@ -94,7 +94,8 @@ def setting(scenario: Scenario) -> tuple[str, ...]:
     lines = []
     controls = [f"{CONTROL_NAMES[k]} = {int(v)}" for k, v in scenario.vmcs12.items()
                 if k in ALWAYS_SHOWN or (v and k in CONTROL_NAMES and k != "hlt_exiting")]
-    lines.append("vmcs12 (L1's controls for L2): " + "; ".join(controls))
+    lines.append("vmcs12 (L1's controls for L2):")
+    lines += [f"  {control}" for control in controls]
     l1, l2 = scenario.l1, scenario.l2
     lines.append(f"L1 program:        {' '.join(l1['program'])}")
     lines.append(f"L1 exit handler:   {' '.join(l1['exit_handler'])}   "

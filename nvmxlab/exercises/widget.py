@@ -6,8 +6,16 @@ Only this module needs ipywidgets, and only when a notebook asks for a widget.
 from __future__ import annotations
 
 import html
+import re
 
 from .core import LETTERS, Question
+
+CODE = re.compile(r"`([^`]+)`")
+
+
+def inline(text: str) -> str:
+    """Escaped text with `code` spans, as the notebooks' Markdown shows them."""
+    return CODE.sub(r"<code>\1</code>", html.escape(text))
 
 
 def question_html(q: Question) -> str:
@@ -16,7 +24,7 @@ def question_html(q: Question) -> str:
     if q.shown:
         parts.append(f"<details><summary>{html.escape(q.shown_title)}</summary>"
                      f"<pre>{html.escape(chr(10).join(q.shown))}</pre></details>")
-    parts.append(f"<p>{html.escape(q.prompt)}</p>")
+    parts.append(f"<p>{inline(q.prompt)}</p>")
     return "\n".join(parts)
 
 
@@ -24,9 +32,9 @@ def feedback_html(q: Question, given: object) -> str:
     right = q.is_correct(given)
     colour = "#1a7f37" if right else "#b35900"
     head, *rest = q.feedback(given).split("\n\n")
-    body = "".join(f"<pre>{html.escape(p)}</pre>" if "\n" in p else f"<p>{html.escape(p)}</p>"
+    body = "".join(f"<pre>{html.escape(p)}</pre>" if "\n" in p else f"<p>{inline(p)}</p>"
                    for p in rest)
-    return f"<p style='color:{colour}'><b>{html.escape(head)}</b></p>{body}"
+    return f"<p style='color:{colour}'><b>{inline(head)}</b></p>{body}"
 
 
 class Ask:
