@@ -33,6 +33,7 @@ from .style import (
 )
 
 HEIGHT = 740
+MARGIN_X = 170  # left (lane names) + right margins, in px: the plot area is the rest
 DARK_TEXT = {"apic": "#6B6200", "window": "#1F6F9E"}  # readable text for the light colours
 
 
@@ -125,7 +126,7 @@ def base_layout() -> dict:
         # autosize: fill the notebook's width (plotly's own default is a fixed 700 px).
         "template": "plotly_white", "height": HEIGHT, "autosize": True,
         "font": {"family": FONT, "size": FONT_SIZE},
-        "margin": {"l": 150, "r": 20, "t": 36, "b": 20},
+        "margin": {"l": 150, "r": MARGIN_X - 150, "t": 36, "b": 20},
         "xaxis": {"title": {"text": "guest-visible time: instructions retired by L1 and L2",
                             "standoff": 6},
                   "zeroline": False, "showgrid": True, "gridcolor": "#E6E6E6"},
@@ -148,10 +149,9 @@ def titles(data: SequenceData) -> dict[str, str]:
         text = WORLD_TITLES[world]
         if wt is not None:
             s = wt.result.stats
-            text += f" · {s.get('l1_exits', 0)} exits reach L1"
             if world == "nested":
-                text += (f" · policy {wt.result.policy} · {s.get('l0_exits', 0)} "
-                         f"hardware exits to L0")
+                text += f" ({wt.result.policy}) · {s.get('l0_exits', 0)} hardware exits to L0"
+            text += f" · {s.get('l1_exits', 0)} exits reach L1"
         out[f"annotations[{i}].text"] = text
     out[f"annotations[{len(WORLDS)}].text"] = _status_note(data)
     return out

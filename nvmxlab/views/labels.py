@@ -10,14 +10,13 @@ other side; if both are taken, the one it overlaps least.
 from __future__ import annotations
 
 CHAR_PX = 7.0  # mean glyph width of the 12 px label font
-PLOT_PX = 1100.0  # plot area width the labels are fitted to (a notebook at 100 % zoom)
 GAP = 0.6  # x units kept free between two labels in a row
 OPPOSITE = {"top center": "bottom center", "bottom center": "top center"}
 
 
 class LabelPlacer:
-    def __init__(self, view_units: float):
-        self.units_per_char = CHAR_PX * view_units / PLOT_PX
+    def __init__(self, view_units: float, plot_px: float):
+        self.units_per_char = CHAR_PX * view_units / plot_px
         self.row_end: dict[tuple, float] = {}  # (lane key, row) → right end of its last label
 
     def place(self, panel: str, y: float, x: float, label: str, preferred: str) -> str:

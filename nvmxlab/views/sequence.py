@@ -34,7 +34,9 @@ TRACE_NAMES = DATA_TRACES + CURSOR_TRACES
 TRACE_INDEX = {name: i for i, name in enumerate(TRACE_NAMES)}
 BAR_HALF = 0.45  # a "who runs" bar reaches this far either side of its first/last step
 WINDOW_OFFSET = -0.3  # window spans run just under the lane they belong to
-VIEW_WIDTH = 90  # steps visible at once when a run is wider than this; the view follows
+PLOT_PX = 1100.0  # plot area width assumed until the page reports the real one
+PX_PER_STEP = 12.0  # the view shows as many steps as fit at this spacing, and follows the cursor
+MIN_VIEW, MAX_VIEW = 30.0, 160.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class SequenceData:
     worlds: Mapping[str, WorldTrace]
     timeline: Timeline
     traces: Mapping[str, dict]  # DATA_TRACES name → {"x", "y", "text", "hovertext", "ids"}
+    view_width: float  # how many steps the x axis shows at once
 
 
 def _world_trace(world: str, result: Result, x: tuple[float, ...]) -> WorldTrace:
@@ -71,18 +74,36 @@ def _world_trace(world: str, result: Result, x: tuple[float, ...]) -> WorldTrace
     return WorldTrace(world, result, events, states, tuple(classify(e) for e in events), x)
 
 
-def build(results: Mapping[str, Result]) -> SequenceData:
-    """Map runs (keyed "bare" and/or "nested") to the diagram's trace data."""
+def view_width_for(plot_px: float) -> float:
+    return min(max(plot_px / PX_PER_STEP, MIN_VIEW), MAX_VIEW)
+
+
+def build(results: Mapping[str, Result], plot_px: float = PLOT_PX) -> SequenceData:
+    """Map runs (keyed "bare" and/or "nested") to the diagram's trace data, with labels
+    placed for a plot area `plot_px` pixels wide."""
     ordered = [w for w in WORLDS if w in results]
     timeline = align({w: results[w].events[:MAX_EVENTS] for w in ordered})
     worlds = {w: _world_trace(w, results[w], timeline.x[w]) for w in ordered}
+    return SequenceData(worlds, timeline, _traces(worlds, timeline, plot_px),
+                        view_width_for(plot_px))
+
+
+def relabel(data: SequenceData, plot_px: float) -> SequenceData:
+    """The same runs laid out for another plot width (no engine run, no replay)."""
+    return SequenceData(data.worlds, data.timeline, _traces(data.worlds, data.timeline, plot_px),
+                        view_width_for(plot_px))
+
+
+def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float) -> dict:
     traces = {name: _empty(name) for name in DATA_TRACES}
-    placer = LabelPlacer(min(timeline.width, VIEW_WIDTH) + 1.5)
+    # Steps on screen at once: the whole run when it fits, else the view that follows the cursor.
+    shown = min(timeline.width, view_width_for(plot_px)) + 1.5
+    placer = LabelPlacer(shown, plot_px)
     for wt in worlds.values():
         _add_marks(traces, wt, placer)
         _add_bars(traces["running"], wt)
         _add_windows(traces["windows"], wt)
-    return SequenceData(worlds, timeline, traces)
+    return traces
 
 
 def _empty(name: str) -> dict:
@@ -144,11 +165,11 @@ def _add_windows(trace: dict, wt: WorldTrace) -> None:
 
 
 def view_range(data: SequenceData, x: float) -> list[float]:
-    width = data.timeline.width
-    if width <= VIEW_WIDTH + 10:
+    width, view = data.timeline.width, data.view_width
+    if width <= view:
         return [-1.0, width + 0.5]
-    left = min(max(-1.0, x - 0.6 * VIEW_WIDTH), width + 0.5 - VIEW_WIDTH)
-    return [left, left + VIEW_WIDTH]
+    left = min(max(-1.0, x - 0.6 * view), width + 0.5 - view)
+    return [left, left + view]
 
 
 def cursor(data: SequenceData, world: str, index: int) -> tuple[dict, dict]:

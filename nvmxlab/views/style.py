@@ -72,10 +72,7 @@ LANE_NAMES = {"L2": "L2 guest", "L1": "L1 hypervisor", "L0": "L0 = KVM", "HW": "
 # The worlds, top to bottom: the reference first, then what KVM does.
 WORLDS = ("bare", "nested")
 PANEL_HEIGHT = len(LANES) + 1  # one empty lane between the panels
-WORLD_TITLES = {
-    "bare": "Bare metal: L1 runs on the CPU (the reference)",
-    "nested": "Nested: L0 = KVM runs L1, L1 runs L2",
-}
+WORLD_TITLES = {"bare": "Bare metal, the reference", "nested": "Nested"}
 
 
 def lane_y(world: str, level: str) -> float:

@@ -1,17 +1,20 @@
-"""Make the lab's plotly figures fill the notebook's width.
+"""Make the lab's plotly figures fill the notebook's width, and tell Python that width.
 
 A FigureWidget is drawn before its element is attached to the page, so plotly.js measures no
 width and falls back to 700 px; it only measures again on a window "resize" event (with
 `responsive: true`).  This invisible widget watches the lab's element and announces a resize
-whenever the lab appears or changes width, so the figures fit.
+whenever the lab appears or changes width, so the figures fit.  It also reports the width in
+its `width` trait, so that the diagram can show as many steps as fit and place its labels for
+that width.
 """
 
 from __future__ import annotations
 
 import anywidget
+import traitlets
 
 _ESM = """
-function render({ el }) {
+function render({ model, el }) {
   el.style.display = "none";
   let observer = null;
   let last = -1;
@@ -21,7 +24,12 @@ function render({ el }) {
     if (!lab) { setTimeout(attach, 100); return; }
     observer = new ResizeObserver((entries) => {
       const width = Math.round(entries[0].contentRect.width);
-      if (width > 0 && width !== last) { last = width; setTimeout(announce, 0); }
+      if (width > 0 && width !== last) {
+        last = width;
+        setTimeout(announce, 0);
+        model.set("width", width);
+        model.save_changes();
+      }
     });
     observer.observe(lab);
   };
@@ -34,3 +42,4 @@ export default { render };
 
 class FitWidth(anywidget.AnyWidget):
     _esm = _ESM
+    width = traitlets.Int(0).tag(sync=True)  # the lab's width in CSS pixels, 0 until shown

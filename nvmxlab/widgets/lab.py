@@ -9,6 +9,7 @@ share string and the comparison view, as one widget.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from ..result import Result
 from ..scenario import Scenario, ScenarioError
 from ..scenarios import resolve
 from ..views.explain import step_html
-from ..views.figure import apply, new_figure, show_step
+from ..views.figure import MARGIN_X, apply, new_figure, show_step
+from ..views.sequence import PLOT_PX, relabel
 from ..views.stategraph import apply_graph, new_graph_figure, show_graph_step
 from . import controls as ctl
 from . import status
@@ -50,6 +52,7 @@ class Lab(w.VBox):
         base, step, self.world = opening(scenario, step, world)
         self.base = base
         self.error: str | None = None
+        self.plot_px = PLOT_PX  # until the page reports the lab's real width
         self.snapshot: Snapshot = take(base)
         index = self._clamp(step)
         self._quiet = False  # set while the lab moves its own widgets
@@ -67,6 +70,7 @@ class Lab(w.VBox):
                                 tooltip="Copy this: Lab(…) and `nvmxlab run` accept it; paste "
                                         "one and press Enter to load it")
         self.compare = CompareView()
+        self.fit = FitWidth()
         super().__init__(self._children())
         self._add_classes()
         self._observe()
@@ -99,16 +103,13 @@ class Lab(w.VBox):
     def _children(self) -> list[w.Widget]:
         self.panel = ctl.panel(self.controls)
         figure_box = w.Box([self.figure], layout=w.Layout(width="100%"))
-        graph_box = w.Box([self.graph], layout=w.Layout(width="52%", min_width="420px"))
-        lower = w.HBox([graph_box, w.Box([self.compare], layout=w.Layout(width="46%",
-                                                                         min_width="380px"))],
-                       layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))
+        graph_box = w.Box([self.graph], layout=w.Layout(width="100%"))
         hint = w.HTML("<span style='color:#555'>Lab(\"nvmx1:…\") or <code>nvmxlab run "
                       "'nvmx1:…'</code> reproduces exactly this view.</span>")
-        return [FitWidth(), self.header, self.panel, self.status, figure_box,
+        return [self.fit, self.header, self.panel, self.status, figure_box,
                 w.HBox([self.player, self.world_toggle],
                        layout=w.Layout(flex_flow="row wrap", align_items="center")),
-                self.step_text, lower, self.share_box, hint]
+                self.step_text, graph_box, self.compare, self.share_box, hint]
 
     def _add_classes(self) -> None:
         # Stable hooks for the browser tests: keep these names.
@@ -127,6 +128,7 @@ class Lab(w.VBox):
         self.player.slider.observe(self._on_slider, "value")
         self.world_toggle.observe(self._on_world, "value")
         self.share_box.observe(self._on_share, "value")
+        self.fit.observe(self._on_width, "width")
 
     # -- a new configuration ---------------------------------------------------------------------
     def _on_control(self, change: dict) -> None:
@@ -142,7 +144,7 @@ class Lab(w.VBox):
             self._fail(str(refusal), status.refused(str(refusal)))
             return
         try:
-            snapshot = take(scenario)
+            snapshot = take(scenario, self.plot_px)
         except Exception as error:  # noqa: BLE001 - shown in the panel, never a traceback
             self._fail(f"{type(error).__name__}: {error}", status.engine_failed(error))
             return
@@ -205,6 +207,16 @@ class Lab(w.VBox):
         finally:
             self._quiet = False
 
+    def _on_width(self, change: dict) -> None:
+        """The page reported the lab's width: show as many steps as fit, labels placed for it."""
+        plot_px = max(change["new"] - MARGIN_X, 200)
+        if abs(plot_px - self.plot_px) < 40:  # a scrollbar coming and going is no reason
+            return
+        self.plot_px = plot_px
+        sequence = relabel(self.snapshot.sequence, plot_px)
+        self.snapshot = dataclasses.replace(self.snapshot, sequence=sequence)
+        apply(self.figure, sequence, self.world, self.step)
+
     def _on_world(self, change: dict) -> None:
         if self._quiet:
             return
@@ -238,7 +250,7 @@ class Lab(w.VBox):
         """Show what a share string describes: its scenario, settings, step and world."""
         try:
             shared = share.decode(text)
-            snapshot = take(shared.scenario)
+            snapshot = take(shared.scenario, self.plot_px)
         except ScenarioError as refusal:
             self._fail(str(refusal), status.refused(str(refusal)))
             return
@@ -259,8 +271,10 @@ STYLE = """<style>
 .nvmx-lab .nvmx-sequence, .nvmx-lab .nvmx-stategraph { width: 100%; flex: 1 1 auto; }
 .nvmx-lab .nvmx-step-text { font-size: 15px; border: 1px solid #ddd; border-radius: 4px;
   padding: 4px 10px; margin: 4px 0; }
+.nvmx-lab .nvmx-compare-table { width: 100%; table-layout: fixed; }
 .nvmx-lab .nvmx-compare-table td, .nvmx-lab .nvmx-compare-table th { padding: 2px 8px;
-  vertical-align: top; line-height: 1.3; }
+  vertical-align: top; line-height: 1.3; overflow-wrap: anywhere; }
+.nvmx-lab .nvmx-compare-table td:first-child { width: 4.5em; }
 </style>"""
 
 

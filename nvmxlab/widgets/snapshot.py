@@ -12,7 +12,7 @@ from .. import engine
 from ..checker import Comparison, compare
 from ..result import Result
 from ..scenario import Scenario
-from ..views.sequence import SequenceData, build
+from ..views.sequence import PLOT_PX, SequenceData, build
 from ..views.stategraph import StateGraph, state_graph
 
 
@@ -36,11 +36,11 @@ class Snapshot:
         return len(self.sequence.worlds[world].events)
 
 
-def take(scenario: Scenario) -> Snapshot:
+def take(scenario: Scenario, plot_px: float = PLOT_PX) -> Snapshot:
     """Run `scenario` nested and on bare metal and map both runs for the lab."""
     # Through the module, so that tests and benchmarks can count engine runs.
     nested = engine.run(scenario, "nested")
     bare = engine.run(scenario, "bare")
-    sequence = build({"nested": nested, "bare": bare})
+    sequence = build({"nested": nested, "bare": bare}, plot_px)
     graphs = {w: state_graph(sequence.worlds[w].states) for w in sequence.worlds}
     return Snapshot(scenario, compare(nested, bare), sequence, graphs)

@@ -71,3 +71,13 @@ def test_stepping_through_bare_metal_explains_bare_metal_steps(lab):
     lab.show_step(0)
     assert lab.step_text.value.count("bare metal") >= 1
     assert lab.player.slider.max == lab.snapshot.steps("bare") - 1
+
+
+def test_a_narrow_page_shows_fewer_steps_at_once_without_running_the_engine(lab, engine_runs):
+    wide = lab.snapshot.sequence.view_width
+    lab.fit.width = 700  # what the page reports for a narrow notebook
+    narrow = lab.snapshot.sequence.view_width
+    assert narrow < wide
+    low, high = lab.figure.layout.xaxis.range
+    assert high - low <= narrow + 1e-9
+    assert engine_runs.calls == 0
