@@ -65,7 +65,7 @@ class L1Hypervisor:
         """inject_pending_event for an NMI: inject it, or ask for an NMI-window exit."""
         trace = self.world.trace
         # vmx_nmi_allowed(): no blocking by NMI, nor by STI (this processor holds NMIs off
-        # during STI blocking, and VM entry may refuse to inject an NMI then: SDM 26.3.1.5).
+        # during STI blocking, and VM entry may refuse to inject an NMI then: SDM 27.3.1.5).
         if not v.guest_nmi_blocking and not v.guest_sti_blocking:
             v.entry_intr_info = self.world.l2_nmis.pop(0)
             trace.add("L1", "inject", "vmx_inject_nmi", "L2 is not blocking NMIs: inject the "

@@ -48,7 +48,7 @@ def _why(scenario, result, key: str) -> tuple[str, ...]:
                 f"L1. The seed patch: \"{SEED_PATCH_ON_ACK}\"",
                 "So L0 fails L1's VMLAUNCH the way hardware fails a VM entry with an "
                 "unsupported control: VMfailValid with VM-instruction error 7, \"VM entry with "
-                "invalid control field(s)\" (SDM Vol. 3C §30.4). L2 never runs, so an interrupt "
+                "invalid control field(s)\" (SDM Vol. 3C §31.4). L2 never runs, so an interrupt "
                 "timed by L2's progress is never even raised. kvm-modern supports the control.")
     if key == "exit-vector":
         return ("L1 intercepts external interrupts and asked for acknowledge interrupt on "

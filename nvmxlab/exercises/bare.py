@@ -54,19 +54,19 @@ def _bare_exit_why(scenario, result, key: str, step) -> tuple[str, ...]:
     if vmcs12["external_interrupt_exiting"]:
         why.append("External-interrupt exiting is 1 (pin-based control bit 0, Linux's "
                    "PIN_BASED_EXT_INTR_MASK): an external interrupt that arrives while L2 runs "
-                   "causes a VM exit to L1, whatever L2's RFLAGS.IF (SDM Vol. 3C §25.2, "
+                   "causes a VM exit to L1, whatever L2's RFLAGS.IF (SDM Vol. 3C §26.2, "
                    "\"Other Causes of VM Exits\"). L2's IF only masks interrupts that would go "
                    "through L2's own IDT.")
         if vmcs12["ack_interrupt_on_exit"]:
             why.append("Acknowledge interrupt on exit is 1: the CPU acknowledges the interrupt "
                        "as part of the exit (IRR → ISR) and writes valid | external interrupt "
-                       "| vector into the VM-exit interruption-information field (§24.9.2). "
+                       "| vector into the VM-exit interruption-information field (§25.9.2). "
                        f"L1 reads the vector from the exit at step {step.seq}.")
         else:
             delivered = result.deliveries[0].delivered_seq
             why.append("Acknowledge interrupt on exit is 0: the exit does not acknowledge the "
                        "interrupt controller, so the interrupt stays pending in the APIC and "
-                       "the exit's interruption information is not valid (§27.1). L1 learns "
+                       "the exit's interruption information is not valid (§28.1). L1 learns "
                        "the vector only when it enables interrupts and the CPU delivers it "
                        f"through L1's IDT (step {delivered}).")
     else:
@@ -137,11 +137,11 @@ def _bare_sti_why(scenario, exit_, delivery, retired) -> tuple[str, ...]:
                 "running any of its exit handler: 0 instructions.",)
     cli = "; its CLI changes nothing" if "cli" in scenario.l1["exit_handler"] else ""
     return (
-        "A VM exit loads L1's host state, and RFLAGS becomes 0x2: IF = 0 (SDM Vol. 3C §27.5, "
+        "A VM exit loads L1's host state, and RFLAGS becomes 0x2: IF = 0 (SDM Vol. 3C §28.5, "
         "\"Loading Host State\"). The interrupt stays pending in the APIC while L1 runs its "
         f"exit handler with interrupts off{cli}.",
         "STI sets IF = 1 but blocks interrupts until the next instruction completes (blocking "
-        "by STI, §24.4.2). So the interrupt is delivered after the instruction that follows "
+        "by STI, §25.4.2). So the interrupt is delivered after the instruction that follows "
         f"STI: L1 retires {len(retired)} ({' '.join(retired)}) from the exit at step "
         f"{exit_.seq} to the delivery at step {delivery.seq}.",
     )

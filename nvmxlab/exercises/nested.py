@@ -16,11 +16,11 @@ REASONS = {
     "INTERRUPT_WINDOW": "L0 could not inject the interrupt while L1 had IF = 0, so "
     "enable_irq_window() set interrupt-window exiting on vmcs01. The CPU exits as soon as L1 "
     "can take interrupts: after its STI and the one instruction of STI blocking.",
-    "VMCALL": "VMCALL always causes a VM exit in VMX non-root operation (SDM Vol. 3C §25.1.2). "
+    "VMCALL": "VMCALL always causes a VM exit in VMX non-root operation (SDM Vol. 3C §26.1.2). "
     "L0 sees that L1 asked for it (nested_vmx_exit_reflected) and emulates the exit to L1.",
-    "VMRESUME": "L1 is a guest too: its VMRESUME exits to L0 (§25.1.3), which emulates it in "
+    "VMRESUME": "L1 is a guest too: its VMRESUME exits to L0 (§26.1.3), which emulates it in "
     "nested_vmx_run() by building vmcs02 from vmcs12.",
-    "VMLAUNCH": "L1 is a guest too: its VMLAUNCH exits to L0 (§25.1.3), which emulates it in "
+    "VMLAUNCH": "L1 is a guest too: its VMLAUNCH exits to L0 (§26.1.3), which emulates it in "
     "nested_vmx_run() by building vmcs02 from vmcs12.",
     "MSR_WRITE": "L1's EOI is a write to the x2APIC EOI register, an MSR that L0 intercepts "
     "because it emulates L1's local APIC (kvm_x2apic_msr_write).",

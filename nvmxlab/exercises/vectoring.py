@@ -69,7 +69,7 @@ def _why(scenario, result, seen) -> tuple[str, ...]:
     why = ["L1 learns of its device's interrupt only when it runs, i.e. at an exit; it then "
            "writes the vector into vmcs12's VM-entry interruption-information field and "
            "L0's prepare_vmcs02() copies it into vmcs02, so the CPU delivers it as part of the "
-           "VM entry (SDM Vol. 3C §26.5, \"Event Injection\")."]
+           "VM entry (SDM Vol. 3C §27.5, \"Event Injection\")."]
     reasons = [o["reason"] for o in seen]
     if "INTERRUPT_WINDOW" in reasons:
         why.append("L2 had IF = 0, so L1 could not inject yet: it set interrupt-window exiting "
@@ -78,7 +78,7 @@ def _why(scenario, result, seen) -> tuple[str, ...]:
     fault = scenario.l2["idt_fault"]
     if fault == "l1-ept":
         why.append("Delivering the vector faults in L1's EPT: the exit happens during event "
-                   "delivery, so its IDT-vectoring information records the event (§27.2.3). "
+                   "delivery, so its IDT-vectoring information records the event (§28.2.3). "
                    "The fault is L1's, so L0 reflects the exit and copies the event into "
                    "vmcs12's IDT-vectoring field - it must not re-inject it itself, which is "
                    "why the seed patch makes vmx_complete_interrupts() do nothing in guest "
@@ -148,7 +148,7 @@ def _nmi_why(scenario) -> tuple[str, ...]:
         return ("NMI exiting (pin-based control bit 3) is 1: the NMI causes a VM exit with "
                 "exit reason 0, EXCEPTION_NMI - there is no separate NMI reason - and the "
                 "VM-exit interruption information is always valid: type NMI, vector 2 (SDM "
-                "Vol. 3C §24.9.2). Nothing stays pending: the exit is the delivery, and NMIs "
+                "Vol. 3C §25.9.2). Nothing stays pending: the exit is the delivery, and NMIs "
                 "stay blocked until L1's IRET.",
                 "RFLAGS.IF never masks an NMI, so L2's IF is irrelevant. Modern KVM emulates "
                 "the exit in vmx_check_nested_events() and clears nmi_pending: \"The "
