@@ -232,9 +232,10 @@ class Lab(w.VBox):
             for child in getattr(widget, "children", ()):
                 close_tree(child)
             widget.close()
-        for widget in [*self.controls.values(), self.player.play, self.player.slider,
-                       self.compare.choice, self.compare.output]:
-            widget.close()
+        if hasattr(self, "player"):  # not when __init__ failed half-way
+            for widget in [*self.controls.values(), self.player.play, self.player.slider,
+                           self.compare.choice, self.compare.output]:
+                widget.close()
         for child in self.children:
             close_tree(child)
         super().close()

@@ -43,8 +43,10 @@ def current(s: Scenario) -> str:
 
 def options(s: Scenario) -> list[tuple[str, str]]:
     """(label, value) pairs for a dropdown; the scenario's own timing first if it is special."""
+    if not s.interrupts:
+        return [("no interrupt in this scenario", SCENARIO)]
     out = [(label, value) for value, label in CHOICES.items()]
-    if current(s) == SCENARIO and s.interrupts:
+    if current(s) == SCENARIO:
         out.insert(0, (f"as the scenario says (at {s.interrupts[0].at})", SCENARIO))
     return out
 

@@ -113,3 +113,14 @@ def test_while_l2_halts_shows_l2_halted_in_the_state_graph(lab):
     lab.controls["timing"].value = "l2-halts"
     labels = {s.label for s in lab.snapshot.sequence.worlds["bare"].states}
     assert "L2 halted (HLT)" in labels
+
+
+def test_a_scenario_without_interrupts_disables_the_timing_control():
+    quiet = nvmxlab.from_dict({"name": "quiet", "l1": {"exit_handler": ["nop", "vmresume"]}})
+    lab = Lab(quiet)
+    try:
+        assert lab.controls["timing"].disabled
+        assert lab.controls["l1.sti_delay"].disabled  # this exit handler has no STI
+        assert lab.error is None
+    finally:
+        lab.close()
