@@ -150,11 +150,15 @@ def titles(data: SequenceData) -> dict[str, str]:
         if wt is not None:
             s = wt.result.stats
             if world == "nested":
-                text += f" ({wt.result.policy}) · {s.get('l0_exits', 0)} hardware exits to L0"
-            text += f" · {s.get('l1_exits', 0)} exits reach L1"
+                text += f" ({wt.result.policy}) · {_exits(s.get('l0_exits', 0))} to L0"
+            text += f" · {_exits(s.get('l1_exits', 0))} reach L1"
         out[f"annotations[{i}].text"] = text
     out[f"annotations[{len(WORLDS)}].text"] = _status_note(data)
     return out
+
+
+def _exits(n: int) -> str:
+    return f"{n} exit" if n == 1 else f"{n} exits"
 
 
 def _status_note(data: SequenceData) -> str:
