@@ -151,7 +151,7 @@ def titles(data: SequenceData) -> dict[str, str]:
             s = wt.result.stats
             if world == "nested":
                 text += f" ({wt.result.policy}) · {_exits(s.get('l0_exits', 0))} to L0"
-            text += f" · {_exits(s.get('l1_exits', 0))} reach L1"
+            text += f" · L1 sees {_exits(s.get('l1_exits', 0))}"
         out[f"annotations[{i}].text"] = text
     out[f"annotations[{len(WORLDS)}].text"] = _status_note(data)
     return out
