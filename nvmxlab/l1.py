@@ -34,7 +34,7 @@ class L1Hypervisor:
             skip_emulated_instruction(v, l2, instr)
             trace.add("L1", "skip", "kvm_skip_emulated_instruction",
                       f"L1 handled L2's {instr.upper()}: advance L2's RIP past it")
-            self.world.retired(l2, instr)
+            self.world.retired(l2, instr, skipped=True)
         v.interrupt_window_exiting = self.window_requested
         v.nmi_window_exiting = self.nmi_window_requested
         if self.reinject is not None:

@@ -78,14 +78,16 @@ class World:
         self.max_steps = scenario.max_steps
 
     # -- progress and triggers -----------------------------------------------------------------
-    def retired(self, ctx: Context, instr: str) -> None:
-        """A level retired an instruction (called by the hardware, in both worlds)."""
+    def retired(self, ctx: Context, instr: str, skipped: bool = False) -> None:
+        """A level retired an instruction (called by the hardware, in both worlds).
+        `skipped`: a hypervisor skipped it after emulating it (an instruction that exited)."""
         events = self.trace.events
         seq = len(events)
         if seq >= self.max_steps:
             self._out_of_steps()
         # The hottest line of the engine: build the Event directly.
-        events.append(Event(seq, ctx.level, "retire", instr, "", None, ()))
+        events.append(Event(seq, ctx.level, "retire", instr, "",
+                            {"skipped": True} if skipped else None, ()))
         if self._pending:
             self._fire(ctx.level, ctx.retired, None)
         elif ctx is self.l2 and self.all_delivered():
@@ -110,7 +112,7 @@ class World:
     def _raise(self, index: int, irq: Interrupt) -> None:
         ev = self.trace.add("HW", "raise", "interrupt", f"{irq.type} 0x{irq.vector:02x} for "
                             f"{irq.to} raised at {irq.at}",
-                            {"vector": irq.vector, "to": irq.to, "irq": index})
+                            {"vector": irq.vector, "to": irq.to, "type": irq.type, "irq": index})
         self.raises.append(Raise(index, irq, ev.seq))
         self.deliveries[index] = []
         self._undelivered += 1

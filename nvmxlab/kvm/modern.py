@@ -144,7 +144,7 @@ class KvmModern(Kvm):
             self.nested_run_pending = False
             self.halted = True
             self.step("kvm_emulate_halt_noskip", "vmcs12 says L2 is halted and nothing will "
-                      "wake it: halt the vCPU in guest mode", kind="halt")
+                      "wake it: halt the vCPU in guest mode", {"level": "L2"}, kind="halt")
 
     def pending_event_for_vmcs12(self) -> EventInfo | None:
         """vmcs12_save_pending_event(): an injected-but-undelivered event goes to L1."""

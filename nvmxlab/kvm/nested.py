@@ -69,7 +69,7 @@ class NestedVmx:
         self.trace.add("L0", "vmfail", instr.upper(), Cpu.error_text(error), {"error": error},
                        views=(("L1", {"kind": "vmfail", "error": error}),))
         skip_emulated_instruction(self.vmcs01, l1, instr)  # L1 continues after it
-        self.world.retired(l1, instr)
+        self.world.retired(l1, instr, skipped=True)
         self.world.l1_vmx_instruction(instr)
 
     def prepare_vmcs02(self, v12: Vmcs) -> Vmcs:

@@ -264,14 +264,14 @@ class Kvm(NestedVmx):
         skip_emulated_instruction(exit_.vmcs, guest, "hlt")  # kvm_emulate_halt(), then wait
         self.halted = True
         self.step("kvm_emulate_halt", f"{guest.level} executed HLT: mp_state = HALTED",
-                  kind="halt")
-        self.world.retired(guest, "hlt")
+                  {"level": guest.level}, kind="halt")
+        self.world.retired(guest, "hlt", skipped=True)
 
     def handle_vmcall(self, exit_: VmExit) -> None:
         guest = self.guest
         skip_emulated_instruction(exit_.vmcs, guest, "vmcall")
         self.step("kvm_emulate_hypercall", f"{guest.level}'s VMCALL: nothing to do; skip it")
-        self.world.retired(guest, "vmcall")
+        self.world.retired(guest, "vmcall", skipped=True)
 
     def handle_vmlaunch(self, exit_: VmExit) -> None:
         self.nested_vmx_run(launch=True)
@@ -285,7 +285,7 @@ class Kvm(NestedVmx):
         self.step("kvm_x2apic_msr_write", "emulate the EOI write to L1's APIC (apic_set_eoi)",
                   kind="apic")
         skip_emulated_instruction(exit_.vmcs, guest, "eoi")
-        self.world.retired(guest, "eoi")
+        self.world.retired(guest, "eoi", skipped=True)
         if self.kvm_cpu_has_interrupt():
             self.make_request_event("EOI: a pending interrupt may be deliverable now "
                                     "(apic_update_ppr)")
