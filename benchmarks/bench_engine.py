@@ -74,6 +74,7 @@ def main() -> None:
     for mode, policy in (("bare", "kvm-2011-vmx"), ("nested", "kvm-2011-vmx"),
                          ("nested", "kvm-2011-svm"), ("nested", "kvm-modern")):
         label = "bare metal" if mode == "bare" else policy
+        yard = max(simpy_rate() for _ in range(REPEAT))
         points = [(n, *timed_run(long_scenario(n, policy), mode)) for n in sizes]
         assert nvmxlab.run(long_scenario(10, policy), mode).status == "settled"
         print(f"\n{label}:")
@@ -82,10 +83,13 @@ def main() -> None:
                   f"{steps / secs:>9,.0f} steps/s")
         (_, s1, t1), (_, s2, t2) = points[-2], points[-1]
         marginal = (s2 - s1) / (t2 - t1)
+        # The yardstick again, right after: on a shared machine the load drifts.
+        yard = (yard + max(simpy_rate() for _ in range(REPEAT))) / 2
         # Linearity from 100 interrupts up (the smallest run is dominated by set-up time).
         per_step = [secs / steps for n, steps, secs in points if n >= 100]
         growth = per_step[-1] / per_step[0]
-        print(f"  marginal rate {marginal:,.0f} steps/s = {marginal / yard:.2f}x SimPy; "
+        print(f"  marginal rate {marginal:,.0f} steps/s = {marginal / yard:.2f}x SimPy "
+              f"({yard:,.0f} events/s around this measurement); "
               f"time per step at {sizes[-1]} interrupts is {growth:.2f}x that at 100 "
               f"({'linear' if growth < 1.5 else 'NOT linear'})")
     med = statistics.median(timed_run(nvmxlab.load_bundled(n), "nested")[1]

@@ -72,6 +72,8 @@ class World:
         for due in self._triggers.values():
             due.sort()
         self._pending = len(scenario.interrupts)
+        # The retired count at which each level's next instruction-count trigger is due.
+        self._next_due = {level: self._due((level, None)) for level in ("L1", "L2")}
         self._undelivered = 0
         self._settled_at: int | None = None  # L2's retired count when all was delivered
         self._seen: dict[tuple, int] = {}
@@ -89,7 +91,8 @@ class World:
         events.append(Event(seq, ctx.level, "retire", instr, "",
                             {"skipped": True} if skipped else None, ()))
         if self._pending:
-            self._fire(ctx.level, ctx.retired, None)
+            if ctx.retired >= self._next_due[ctx.level]:
+                self._fire(ctx.level, ctx.retired, None)
         elif ctx is self.l2 and self.all_delivered():
             if self._settled_at is None:
                 self._settled_at = ctx.retired
@@ -108,6 +111,12 @@ class World:
             _, index, irq = due.pop(0)
             self._pending -= 1
             self._raise(index, irq)
+        if instr is None:
+            self._next_due[level] = self._due((level, None))
+
+    def _due(self, key) -> float:
+        due = self._triggers.get(key)
+        return due[0][0] if due else float("inf")
 
     def _raise(self, index: int, irq: Interrupt) -> None:
         ev = self.trace.add("HW", "raise", "interrupt", f"{irq.type} 0x{irq.vector:02x} for "

@@ -18,6 +18,9 @@ NESTED_CAPS_2011 = frozenset({
 })
 
 
+VMX_ENTRY_EXITS = (ExitReason.VMLAUNCH, ExitReason.VMRESUME)
+
+
 class Kvm2011(Kvm):
     nested_caps = NESTED_CAPS_2011
     host_ack_on_exit = False  # KVM set it for its own VMCSs only from 2013 (a547c6db4d2f)
@@ -96,8 +99,7 @@ class Kvm2011Vmx(Kvm2011):
         if self.nested_run_pending and "no-req-event-rearm" not in self.bugs:
             self.make_request_event("nested_run_pending: a deferred event may be waiting, and "
                                     "KVM_REQ_EVENT is only on for one entry")
-        self.nested_run_pending = exit_.reason in (ExitReason.VMLAUNCH, ExitReason.VMRESUME) \
-            and not self.guest_mode
+        self.nested_run_pending = exit_.reason in VMX_ENTRY_EXITS and not self.guest_mode
         super().handle_exit(exit_)
 
     def complete_interrupts(self, exit_: VmExit) -> None:
