@@ -12,7 +12,7 @@ from pathlib import Path
 from playwright.sync_api import Error as PlaywrightError
 
 from .jupyterlab import LabPage, write_notebook
-from .latency import Measurement, NoRepaint, measure_clicks
+from .latency import CLICKS, WARMUP, Measurement, NoRepaint, measure_clicks
 
 # Fixed axis ranges: with autorange, moving a point can leave the drawn path identical.
 FLOOR_CELL = """\
@@ -41,8 +41,7 @@ FIGURE = f"{OUTPUT} .js-plotly-plot svg.main-svg"
 CHECKBOX = f"{OUTPUT} .widget-checkbox input[type=checkbox]"
 MARKERS = f"{OUTPUT} .js-plotly-plot .scatterlayer"
 TITLE = f"{OUTPUT} .js-plotly-plot .gtitle"
-CLICKS = 20
-WARMUP = 2
+LABEL = "floor (trivial FigureWidget)"
 
 
 @dataclass
@@ -52,30 +51,40 @@ class FloorRun:
     rendered: bool
     measurement: Measurement | None = None
     no_repaint: str | None = None
+    first_render_ms: float | None = None  # "run all" -> the figure drawn
+
+    def report(self) -> list[str]:
+        """Lines for the latency section of the test output and for the benchmark."""
+        lines = []
+        if self.measurement is not None:
+            lines.append(self.measurement.summary())
+        if self.first_render_ms is not None:
+            lines.append(f"{LABEL}: run all -> first render {self.first_render_ms:.0f} ms")
+        return lines
 
 
-def run_floor(lab: LabPage, folder: Path) -> FloorRun:
+def run_floor(lab: LabPage, folder: Path, *, clicks: int = CLICKS) -> FloorRun:
     path = write_notebook(folder / "floor.ipynb", [FLOOR_CELL])
     relative = path.relative_to(lab.server.root).as_posix()
     try:
-        return _measure(lab, relative)
+        return _measure(lab, relative, clicks)
     finally:
         lab.server.shutdown_kernels(relative)
 
 
-def _measure(lab: LabPage, path: str) -> FloorRun:
+def _measure(lab: LabPage, path: str, clicks: int) -> FloorRun:
     lab.open_notebook(path)
-    ran = lab.run_all(path)
+    ran = lab.run_all_timed(path, shown=(f"{MARKERS} .trace",))
     try:
         lab.page.locator(FIGURE).first.wait_for(state="visible", timeout=60_000)
     except PlaywrightError:
-        return FloorRun(ran, lab.errors(path), rendered=False)
+        return FloorRun(ran.ok, lab.errors(path), rendered=False)
     lab.screenshot("floor-rendered")
-    run = FloorRun(ran, lab.errors(path), rendered=True)
+    run = FloorRun(ran.ok, lab.errors(path), rendered=True, first_render_ms=ran.first_render_ms)
     try:
         run.measurement = measure_clicks(
             lab.page, lab.page.locator(CHECKBOX), watch=MARKERS, readout=TITLE,
-            label="floor (trivial FigureWidget)", clicks=CLICKS, warmup=WARMUP,
+            label=LABEL, clicks=clicks, warmup=WARMUP,
         )  # fmt: skip
     except NoRepaint as missing:
         run.no_repaint = str(missing)

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
+from playwright.sync_api import Error as PlaywrightError
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -41,8 +46,33 @@ _RUN_ALL = """async (path) => {
   const app = window.jupyterapp;
   const panel = window.__nvmxPanel(path);
   app.shell.activateById(panel.id);
+  const run = {t0: performance.now(), ms: null};
+  window.__nvmxRunAll = run;
   // Resolves once every cell has run (false if a cell failed and stopped the rest).
-  return await app.commands.execute('notebook:run-all-cells');
+  const ok = await app.commands.execute('notebook:run-all-cells');
+  run.ms = performance.now() - run.t0;
+  return {ok: !!ok, ms: run.ms};
+}"""
+
+# Notes when every selector first matches, after the frame that shows it has been painted
+# (a requestAnimationFrame callback runs just before that frame, a task queued there just
+# after). Installed before "run all", whose start time (window.__nvmxRunAll.t0) it reads.
+_WATCH_FIRST_RENDER = """(selectors) => {
+  const seen = {at: null};
+  window.__nvmxFirstRender = seen;
+  const shown = () => selectors.every((selector) => document.querySelector(selector));
+  const observer = new MutationObserver(() => {
+    if (seen.found || !shown()) return;
+    seen.found = true;
+    observer.disconnect();
+    requestAnimationFrame(() => setTimeout(() => { seen.at = performance.now(); }, 0));
+  });
+  observer.observe(document.body, {subtree: true, childList: true});
+}"""
+
+_FIRST_RENDER_MS = """() => {
+  const seen = window.__nvmxFirstRender;
+  return seen && seen.at !== null ? seen.at - window.__nvmxRunAll.t0 : null;
 }"""
 
 _KERNEL_IDLE = """(path) => {
@@ -73,6 +103,22 @@ _MODEL_ERRORS = """(path) => {
 }"""
 
 # What the page shows: stderr and error outputs, and widgets that failed to render.
+# Widget outputs that show no widget: a blank cell where the learner expects a figure.
+_BLANK_WIDGETS = """() => {
+  const selector = '.jp-OutputArea-output[data-mime-type$="widget-view+json"]';
+  const blank = [];
+  document.querySelectorAll(selector).forEach((node) => {
+    const cell = node.closest('.jp-Cell');
+    const cells = cell ? Array.from(cell.parentElement.children).filter(
+      (c) => c.classList.contains('jp-Cell')) : [];
+    if (!node.querySelector('.jupyter-widgets, .js-plotly-plot')) {
+      blank.push(`cell ${cells.indexOf(cell)}: widget output shows no widget: ` +
+                 `${JSON.stringify(node.innerText.trim().slice(0, 200))}`);
+    }
+  });
+  return blank;
+}"""
+
 _SHOWN_ERRORS = """() => {
   const selector = [
     '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
@@ -116,6 +162,15 @@ class JupyterServer:
                 self.api("DELETE", f"sessions/{session['id']}")
 
 
+@dataclass(frozen=True)
+class RunAll:
+    """What "run all" did: whether every cell ran, and how long things took (milliseconds)."""
+
+    ok: bool
+    run_ms: float  # from the command to the last cell's reply
+    first_render_ms: float | None = None  # from the command to the watched widgets on screen
+
+
 @dataclass
 class LabPage:
     """One browser page on the lab, with the helpers that the tests share."""
@@ -123,6 +178,7 @@ class LabPage:
     page: Page
     server: JupyterServer
     console_errors: list[str] = field(default_factory=list)
+    path: str | None = None  # the notebook last opened
 
     def __post_init__(self) -> None:
         self.page.on("console", self._on_console)
@@ -134,6 +190,7 @@ class LabPage:
 
     def open_notebook(self, path: str, *, timeout_ms: float = 60_000) -> None:
         """Open `path` (relative to the server root) and wait until its kernel is idle."""
+        self.path = path
         self.page.goto(self.server.lab_url(path))
         self.page.wait_for_function("() => !!window.jupyterapp", timeout=timeout_ms)
         self.page.evaluate(_FIND_PANEL)
@@ -141,9 +198,34 @@ class LabPage:
 
     def run_all(self, path: str, *, timeout_ms: float = 120_000) -> bool:
         """Run every cell of the open notebook `path`; False if a cell raised."""
-        ok = self.page.evaluate(_RUN_ALL, path)
+        return self.run_all_timed(path, timeout_ms=timeout_ms).ok
+
+    def run_all_timed(
+        self, path: str, *, shown: tuple[str, ...] = (), timeout_ms: float = 120_000
+    ) -> RunAll:
+        """Run every cell of `path`, timing it; with `shown`, also time until all of those
+        CSS selectors match something on a painted frame (the first render of a widget), or
+        leave `first_render_ms` None if they do not within `timeout_ms` of the kernel idling."""
+        if shown:
+            self.page.evaluate(_WATCH_FIRST_RENDER, list(shown))
+        result = self.page.evaluate(_RUN_ALL, path)
         self.page.wait_for_function(_KERNEL_IDLE, arg=path, timeout=timeout_ms)
-        return bool(ok)
+        first_render = None
+        if shown:
+            try:
+                handle = self.page.wait_for_function(_FIRST_RENDER_MS, timeout=timeout_ms)
+            except PlaywrightError:
+                pass  # never shown: first_render_ms stays None, for the caller to report
+            else:
+                first_render = handle.json_value()
+        return RunAll(result["ok"], result["ms"], first_render)
+
+    def wait_for_kernel_idle(self, path: str, *, timeout_ms: float = 60_000) -> None:
+        self.page.wait_for_function(_KERNEL_IDLE, arg=path, timeout=timeout_ms)
+
+    def blank_widgets(self) -> list[str]:
+        """Widget outputs on the page that show no widget (a model that failed to render)."""
+        return self.page.evaluate(_BLANK_WIDGETS)
 
     def errors(self, path: str) -> list[str]:
         """Error traces and stderr of `path`, from its model and from what the page shows."""
@@ -156,6 +238,49 @@ class LabPage:
         target = ARTIFACTS / f"{safe_name(name)}.png"
         self.page.screenshot(path=str(target))
         return target
+
+    def screenshot_element(self, selector: str, name: str, *, height: int = 2600) -> Path:
+        """A picture of the whole element `selector`, however tall: the window grows to
+        `height` pixels for the picture (a notebook scrolls inside its panel, so a page
+        screenshot would cut the element off), then returns to its size."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        target = ARTIFACTS / f"{safe_name(name)}.png"
+        size = self.page.viewport_size
+        self.page.set_viewport_size({"width": size["width"], "height": height})
+        try:
+            self.page.locator(selector).first.screenshot(path=str(target))
+        finally:
+            self.page.set_viewport_size(size)
+        return target
+
+
+@contextmanager
+def open_page(browser: Browser, server: JupyterServer, name: str) -> Iterator[LabPage]:
+    """A fresh browser context on the lab; a screenshot named `name` is kept at the end."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    lab = LabPage(page, server)
+    try:
+        yield lab
+    finally:
+        try:
+            lab.screenshot(name)
+        except PlaywrightError:
+            pass  # a crashed page has nothing to show; the test's own error says why
+        context.close()
+
+
+@contextmanager
+def scratch_folder() -> Iterator[Path]:
+    """A folder under the server's root for notebooks that a test writes, removed afterwards."""
+    parent = ARTIFACTS / "notebooks"
+    parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def safe_name(text: str) -> str:
