@@ -1,0 +1,168 @@
+"""The lab as the browser shows it: open it in a notebook, find its controls, read its diagram.
+
+Everything here reads the rendered page (SVG and HTML), never the kernel's Python objects: a
+lab whose Python state is right but whose figure did not repaint must fail. The hooks are the
+lab's stable CSS classes (`nvmx-lab`, `nvmx-sequence`, `nvmx-stategraph`, `nvmx-step-text`,
+`nvmx-player`, `nvmx-share`) and the controls' visible labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator
+
+from nvmxlab.views.sequence import TRACE_INDEX
+
+from .jupyterlab import LabPage, write_notebook
+from .latency import CLICKS, WARMUP, Measurement, NoRepaint, measure_clicks
+
+SCENARIO = "seed-interrupt"
+LAB_CELL = f'from nvmxlab.widgets import Lab\n\nlab = Lab("{SCENARIO}")\nlab'
+
+LAB = ".jp-OutputArea-output .nvmx-lab"
+SEQUENCE = f"{LAB} .nvmx-sequence"
+STATEGRAPH = f"{LAB} .nvmx-stategraph"
+STEP_TEXT = f"{LAB} .nvmx-step-text"
+PLAYER = f"{LAB} .nvmx-player"
+# What must be on screen for the lab to count as rendered: both figures with their traces.
+DRAWN = (f"{SEQUENCE} .scatterlayer .trace", f"{STATEGRAPH} .scatterlayer .trace")
+# Everything the sequence diagram draws from a run: marks, arrows, labels and bars.
+SEQUENCE_DATA = f"{SEQUENCE} .scatterlayer"
+
+PIN_BASED = "PIN_BASED_EXT_INTR_MASK"
+ACK_ON_EXIT = "VM_EXIT_ACK_INTR_ON_EXIT"
+LABEL = "lab (seed-interrupt, PIN_BASED_EXT_INTR_MASK)"
+
+# The text of every label drawn on the sequence diagram (mark labels, panel titles), in
+# document order. Plotly draws a mark's label as a <text> in a `textpoint` group.
+_DRAWN_LABELS = """(selector) => {
+  const figure = document.querySelector(selector);
+  if (!figure) return null;
+  return Array.from(figure.querySelectorAll('.textpoint text, .annotation-text'),
+                    (node) => node.textContent);
+}"""
+
+# Where the step highlight (the open circle on the current step) is drawn: the SVG transform
+# of its one point. Its <g> carries the trace's uid, which the figure's data maps to its index.
+_HIGHLIGHT = """([selector, index]) => {
+  const figure = document.querySelector(selector);
+  const trace = figure && figure._fullData && figure._fullData.find((t) => t.index === index);
+  if (!trace) return null;
+  const point = figure.querySelector(`.trace${CSS.escape(trace.uid)} path.point`);
+  return point ? point.getAttribute('transform') : null;
+}"""
+
+
+def lab_notebook(folder: Path, name: str = "lab.ipynb") -> Path:
+    """A notebook whose one cell shows the lab on the seed case, as a learner would."""
+    return write_notebook(folder / name, [LAB_CELL])
+
+
+def control(lab: LabPage, label: str) -> Locator:
+    """A checkbox of the lab's control panel, by the label the learner reads."""
+    return lab.page.locator(LAB).get_by_role("checkbox", name=label, exact=True)
+
+
+def drawn_labels(lab: LabPage) -> list[str]:
+    return lab.page.evaluate(_DRAWN_LABELS, SEQUENCE)
+
+
+def highlight(lab: LabPage) -> str | None:
+    """The SVG position of the step highlight, e.g. "translate(521.85,236.94)"."""
+    return lab.page.evaluate(_HIGHLIGHT, [SEQUENCE, TRACE_INDEX["focus"]])
+
+
+def highlight_xy(transform: str) -> tuple[float, float]:
+    x, y = transform.removeprefix("translate(").removesuffix(")").split(",")
+    return float(x), float(y)
+
+
+def step_text(lab: LabPage) -> str:
+    return lab.page.locator(STEP_TEXT).inner_text()
+
+
+def wait_for_new_labels(lab: LabPage, before: list[str], timeout_ms: float = 30_000) -> list[str]:
+    """Wait until the diagram's labels differ from `before`; return them."""
+    lab.page.wait_for_function(
+        "([selector, before]) => {"
+        f"  const now = ({_DRAWN_LABELS})(selector);"
+        "  return now !== null && JSON.stringify(now) !== JSON.stringify(before);"
+        "}",
+        arg=[SEQUENCE, before],
+        timeout=timeout_ms,
+    )
+    return drawn_labels(lab)
+
+
+def wait_until_settled(lab: LabPage) -> None:
+    """Wait until the kernel has handled every message, then for two painted frames."""
+    lab.wait_for_kernel_idle(lab.path)
+    lab.page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
+@dataclass
+class LabRun:
+    """The lab notebook after "run all": what ran, what showed, how long it took."""
+
+    path: str
+    ran: bool
+    errors: list[str]
+    rendered: bool
+    first_render_ms: float | None
+    run_ms: float
+    measurement: Measurement | None = None
+    no_repaint: str | None = None
+
+    def report(self) -> list[str]:
+        """Lines for the latency section of the test output and for the benchmark."""
+        lines = []
+        if self.measurement is not None:
+            lines.append(self.measurement.summary())
+        if self.first_render_ms is not None:
+            lines.append(f"{LABEL}: run all -> first render {self.first_render_ms:.0f} ms")
+        return lines
+
+
+def run_lab(lab: LabPage, path: str) -> LabRun:
+    """Run all cells of the open lab notebook `path` and wait until the lab is drawn."""
+    ran = lab.run_all_timed(path, shown=DRAWN)
+    run = LabRun(path, ran.ok, lab.errors(path), rendered=False,
+                 first_render_ms=ran.first_render_ms, run_ms=ran.run_ms)  # fmt: skip
+    try:
+        for selector in DRAWN:
+            lab.page.locator(selector).first.wait_for(state="attached", timeout=30_000)
+    except PlaywrightError:
+        return run
+    run.rendered = True
+    return run
+
+
+def measure_lab_clicks(lab: LabPage, *, clicks: int = CLICKS) -> Measurement:
+    """Click PIN_BASED_EXT_INTR_MASK `clicks` times (after a warm-up), timing each click until
+    the sequence diagram repaints; each sample's readout is the text the diagram then draws."""
+    return measure_clicks(
+        lab.page, control(lab, PIN_BASED), watch=SEQUENCE_DATA, readout=SEQUENCE_DATA,
+        label=LABEL, clicks=clicks, warmup=WARMUP,
+    )  # fmt: skip
+
+
+def measure_lab(lab: LabPage, folder: Path, *, clicks: int = CLICKS) -> LabRun:
+    """Open the lab notebook, run it, time its first render and `clicks` control clicks."""
+    path = lab_notebook(folder)
+    relative = path.relative_to(lab.server.root).as_posix()
+    try:
+        lab.open_notebook(relative)
+        run = run_lab(lab, relative)
+        if run.rendered:
+            try:
+                run.measurement = measure_lab_clicks(lab, clicks=clicks)
+            except NoRepaint as missing:
+                run.no_repaint = str(missing)
+        return run
+    finally:
+        lab.server.shutdown_kernels(relative)
