@@ -104,17 +104,17 @@ _MODEL_ERRORS = """(path) => {
 
 # What the page shows: stderr and error outputs, and widgets that failed to render.
 # Widget outputs that show no widget: a blank cell where the learner expects a figure.
+# ipywidgets' renderer is the output node itself (class `jupyter-widgets`, no mime-type
+# attribute); a rendered view is a Lumino widget inside it, a failed one only text.
 _BLANK_WIDGETS = """() => {
-  const selector = '.jp-OutputArea-output[data-mime-type$="widget-view+json"]';
   const blank = [];
-  document.querySelectorAll(selector).forEach((node) => {
+  document.querySelectorAll('.jp-OutputArea-output.jupyter-widgets').forEach((node) => {
+    if (node.querySelector('.lm-Widget')) return;
     const cell = node.closest('.jp-Cell');
     const cells = cell ? Array.from(cell.parentElement.children).filter(
       (c) => c.classList.contains('jp-Cell')) : [];
-    if (!node.querySelector('.jupyter-widgets, .js-plotly-plot')) {
-      blank.push(`cell ${cells.indexOf(cell)}: widget output shows no widget: ` +
-                 `${JSON.stringify(node.innerText.trim().slice(0, 200))}`);
-    }
+    blank.push(`cell ${cells.indexOf(cell)}: widget output shows no widget: ` +
+               `${JSON.stringify(node.innerText.trim().slice(0, 200))}`);
   });
   return blank;
 }"""
