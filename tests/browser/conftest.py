@@ -51,7 +51,7 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_terminal_summary(terminalreporter):
     if _latency_lines:
-        terminalreporter.section("click -> repaint latency (timings are reported, not tested)")
+        terminalreporter.section("browser timings (reported, not tested)")
         for line in _latency_lines:
             terminalreporter.write_line(line)
 
@@ -99,9 +99,9 @@ def scratch_dir() -> Iterator[Path]:
         yield folder
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def latency_report():
-    """Call with a line of text to print it in the latency section at the end of the run."""
+    """Call with a line of text to print it in the "browser timings" section at the end."""
     return _latency_lines.append
 
 

@@ -54,7 +54,7 @@ class FloorRun:
     first_render_ms: float | None = None  # "run all" -> the figure drawn
 
     def report(self) -> list[str]:
-        """Lines for the latency section of the test output and for the benchmark."""
+        """Lines for the "browser timings" section of the test output and for the benchmark."""
         lines = []
         if self.measurement is not None:
             lines.append(self.measurement.summary())

@@ -119,7 +119,7 @@ class LabRun:
     no_repaint: str | None = None
 
     def report(self) -> list[str]:
-        """Lines for the latency section of the test output and for the benchmark."""
+        """Lines for the "browser timings" section of the test output and for the benchmark."""
         lines = []
         if self.measurement is not None:
             lines.append(self.measurement.summary())

@@ -58,10 +58,16 @@ def lab_command(port: int, token: str, home: Path) -> list[str]:
 
 
 def quiet_settings(home: Path) -> None:
-    """Turn off the "official Jupyter news?" toast, which can cover what a test clicks."""
-    folder = home / "settings" / "@jupyterlab" / "apputils-extension"
-    folder.mkdir(parents=True)
-    (folder / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}\n')
+    """Turn off the "official Jupyter news?" toast, which can cover what a test clicks, and
+    autosave, which would write the outputs of a test's run into the course's notebooks."""
+    settings = home / "settings" / "@jupyterlab"
+    for plugin, text in (
+        ("apputils-extension/notification", '{"fetchNews": "false"}\n'),
+        ("docmanager-extension/plugin", '{"autosave": false}\n'),
+    ):
+        path = settings / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
 def isolated_env(home: Path) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """The floor measurement: a trivial FigureWidget repaints after every checkbox click.
 
-Timings are printed (in the latency section of pytest's summary), never asserted: they depend on
-the machine. What is asserted is that the figure rendered and that every click repainted it.
+Timings are printed (in the "browser timings" section of pytest's summary), never asserted:
+they depend on the machine. What is asserted is that the figure rendered and that every click
+repainted it.
 """
 
 from .floor import CLICKS, WARMUP
