@@ -117,6 +117,7 @@ class LabRun:
     run_ms: float
     measurement: Measurement | None = None
     no_repaint: str | None = None
+    missing: str | None = None  # what the page showed instead, when the lab did not render
 
     def report(self) -> list[str]:
         """Lines for the "browser timings" section of the test output and for the benchmark."""
@@ -128,6 +129,20 @@ class LabRun:
         return lines
 
 
+# What is on the page of the lab, for a failure message when it did not render.
+_LAB_STATE = """([lab, parts]) => {
+  const found = document.querySelectorAll(lab).length;
+  const described = parts.map((selector) => {
+    const node = document.querySelector(selector);
+    if (!node) return `${selector}: missing`;
+    const box = node.getBoundingClientRect();
+    const traces = node.querySelectorAll('.scatterlayer .trace').length;
+    return `${selector}: ${Math.round(box.width)}x${Math.round(box.height)} px, ${traces} traces`;
+  });
+  return `${found} lab(s) on the page; ` + described.join('; ');
+}"""
+
+
 def run_lab(lab: LabPage, path: str) -> LabRun:
     """Run all cells of the open lab notebook `path` and wait until the lab is drawn."""
     ran = lab.run_all_timed(path, shown=DRAWN)
@@ -137,6 +152,8 @@ def run_lab(lab: LabPage, path: str) -> LabRun:
         for selector in DRAWN:
             lab.page.locator(selector).first.wait_for(state="attached", timeout=30_000)
     except PlaywrightError:
+        state = lab.page.evaluate(_LAB_STATE, [LAB, [SEQUENCE, STATEGRAPH]])
+        run.missing = f"{state}; console errors: {lab.console_errors[-5:]}"
         return run
     run.rendered = True
     return run

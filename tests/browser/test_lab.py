@@ -52,7 +52,7 @@ def seed_lab(lab_notebook_page, request):
     """A fresh lab on the seed case, drawn; a screenshot of the page is kept afterwards."""
     page, first = lab_notebook_page
     run = run_lab(page, first.path)
-    assert run.rendered, f"the lab did not render: {run.errors}"
+    assert run.rendered, f"the lab did not render: {run.missing}; errors {run.errors}"
     yield page
     page.screenshot(request.node.nodeid)
 
@@ -84,7 +84,7 @@ def test_lab_notebook_runs_without_errors(lab_notebook_page):
 
 def test_lab_draws_its_diagram_and_state_graph(lab_notebook_page):
     page, first = lab_notebook_page
-    assert first.rendered, "the sequence diagram or the state graph has no drawn traces"
+    assert first.rendered, f"the lab did not render: {first.missing}"
     assert page.blank_widgets() == []
 
 
