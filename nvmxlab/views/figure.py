@@ -22,6 +22,7 @@ from .style import (
     CATEGORY,
     FONT,
     FONT_SIZE,
+    HALO,
     LABEL_SIZE,
     LANE_NAMES,
     LANES,
@@ -32,9 +33,9 @@ from .style import (
     y_span,
 )
 
-HEIGHT = 740
-MARGIN_X = 170  # left (lane names) + right margins, in px: the plot area is the rest
-DARK_TEXT = {"apic": "#6B6200", "window": "#1F6F9E"}  # readable text for the light colours
+HEIGHT = 800  # lanes about 60 px apart: room for a row of labels on either side of each
+MARGIN_LEFT = 160  # the lane names
+MARGIN_X = MARGIN_LEFT + 20  # left + right margins, in px: the plot area is the rest
 
 
 # Categories whose marks carry a label; the others skip plotly's text layer, which costs
@@ -51,7 +52,7 @@ def _mark_style(key: str) -> dict:
         "name": c.label, "legendgroup": key, "hoverinfo": "text",
         "marker": {"symbol": c.symbol, "size": c.size, "color": c.color,
                    "line": {"color": outline, "width": 2 if "open" in c.symbol else 1}},
-        "textfont": {"size": LABEL_SIZE, "color": DARK_TEXT.get(key, c.color)},
+        "textfont": {"size": LABEL_SIZE, "color": c.text_color, "shadow": HALO},
         "hoverlabel": {"bordercolor": c.color},
     }
     return style
@@ -68,16 +69,19 @@ def trace_styles() -> dict[str, dict]:
     """The static look of every trace, by name (data comes separately)."""
     styles = {
         "running": {"mode": "lines", "name": "who runs (level executing)", "hoverinfo": "skip",
-                    "line": {"color": "rgba(0,0,0,0.13)", "width": 12}},
+                    "line": {"color": "rgba(0,0,0,0.15)", "width": 12}},
+        # Wider than the "who runs" bar drawn over it: a blue band around the bar.
         "windows": {"mode": "lines", "name": "interrupt / NMI window open", "hoverinfo": "skip",
-                    "line": {"color": "rgba(86,180,233,0.6)", "width": 6}},
-        "veil": {"mode": "lines", "fill": "toself", "fillcolor": "rgba(255,255,255,0.62)",
+                    "line": {"color": "rgba(86,180,233,0.55)", "width": 24}},
+        "veil": {"mode": "lines", "fill": "toself", "fillcolor": "rgba(255,255,255,0.55)",
                  "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False},
         "cursor": {"mode": "lines", "hoverinfo": "skip", "showlegend": False,
                    "line": {"color": OKABE_ITO["black"], "width": 1.5, "dash": "dot"}},
+        # A translucent disc (Okabe-Ito orange) rather than a ring: a ring drawn over the
+        # labels of the current mark would cross them out.
         "focus": {"mode": "markers", "hoverinfo": "skip", "showlegend": False,
-                  "marker": {"symbol": "circle-open", "size": 30, "color": OKABE_ITO["black"],
-                             "line": {"width": 3}}},
+                  "marker": {"symbol": "circle", "size": 38, "color": "rgba(230,159,0,0.4)",
+                             "line": {"width": 0}}},
     }
     styles.update({f"arrow:{k}": _arrow_style(k) for k in ARROW_CATEGORIES})
     styles.update({name: _mark_style(name[5:]) for name in DATA_TRACES
@@ -91,8 +95,8 @@ def _lane_ticks() -> tuple[list[float], list[str]]:
         for level in LANES:
             vals.append(lane_y(world, level))
             no_l0 = world == "bare" and level == "L0"
-            text.append("(no L0)" if no_l0 else f"{level} · {LANE_NAMES[level].split(' ', 1)[1]}"
-                        if level != "HW" else "HW · CPU")
+            # "L2 · guest", "L1 · hypervisor", "L0 · KVM", "HW · CPU"
+            text.append("(no L0)" if no_l0 else f"{level} · {LANE_NAMES[level].split()[-1]}")
     return vals, text
 
 
@@ -126,17 +130,18 @@ def base_layout() -> dict:
         # autosize: fill the notebook's width (plotly's own default is a fixed 700 px).
         "template": "plotly_white", "height": HEIGHT, "autosize": True,
         "font": {"family": FONT, "size": FONT_SIZE},
-        "margin": {"l": 150, "r": MARGIN_X - 150, "t": 36, "b": 20},
+        "margin": {"l": MARGIN_LEFT, "r": MARGIN_X - MARGIN_LEFT, "t": 36, "b": 20},
         "xaxis": {"title": {"text": "guest-visible time: instructions retired by L1 and L2",
                             "standoff": 6},
                   "zeroline": False, "showgrid": True, "gridcolor": "#E6E6E6"},
         "yaxis": {"tickvals": tickvals, "ticktext": ticktext, "range": list(y_span()),
                   "fixedrange": True, "showgrid": False, "zeroline": False},
         "shapes": _shapes(), "annotations": _annotations(),
-        # Below the axis title; plotly grows the bottom margin to fit it.
-        "legend": {"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top",
-                   "font": {"size": 12}},
-        "hovermode": "closest", "hoverlabel": {"align": "left", "font": {"size": 13},
+        # At the bottom of the figure: the plot area shrinks to make room for however many
+        # rows the legend takes at the page's width, so it never covers the axis title.
+        "legend": {"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom",
+                   "font": {"size": LABEL_SIZE}},
+        "hovermode": "closest", "hoverlabel": {"align": "left", "font": {"size": LABEL_SIZE},
                                                "bgcolor": "white"},
     }
 

@@ -21,21 +21,21 @@ from .classify import VMCS_GUEST, Mark, classify
 from .explain import hover
 from .labels import LabelPlacer
 from .states import StepState, step_states
-from .style import CATEGORIES, CATEGORY, WORLDS, lane_y
+from .style import CATEGORIES, CATEGORY, LABEL_SIZE, WORLDS, lane_y
 from .timeline import Timeline, align
 
 MAX_EVENTS = 2000  # per world; a livelocked run can hold 200 000 steps, no figure should
 ARROW_CATEGORIES = ("exit", "exit_emulated", "entry", "entry_emulated", "inject", "source",
                     "fail")
-DATA_TRACES = ("running", "windows", *(f"arrow:{k}" for k in ARROW_CATEGORIES),
+DATA_TRACES = ("windows", "running", *(f"arrow:{k}" for k in ARROW_CATEGORIES),
                *(f"mark:{c.key}" for c in CATEGORIES))
 CURSOR_TRACES = ("veil", "cursor", "focus")
 TRACE_NAMES = DATA_TRACES + CURSOR_TRACES
 TRACE_INDEX = {name: i for i, name in enumerate(TRACE_NAMES)}
 BAR_HALF = 0.45  # a "who runs" bar reaches this far either side of its first/last step
-WINDOW_OFFSET = -0.3  # window spans run just under the lane they belong to
+NMI_WINDOW_OFFSET = -0.12  # an NMI window's band runs a little under the lane's
 PLOT_PX = 1100.0  # plot area width assumed until the page reports the real one
-PX_PER_STEP = 12.0  # the view shows as many steps as fit at this spacing, and follows the cursor
+PX_PER_STEP = 15.0  # the view shows as many steps as fit at this spacing, and follows the cursor
 MIN_VIEW, MAX_VIEW = 30.0, 160.0
 
 
@@ -97,12 +97,19 @@ def relabel(data: SequenceData, plot_px: float) -> SequenceData:
 def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float) -> dict:
     traces = {name: _empty(name) for name in DATA_TRACES}
     # Steps on screen at once: the whole run when it fits, else the view that follows the cursor.
-    shown = min(timeline.width, view_width_for(plot_px)) + 1.5
-    placer = LabelPlacer(shown, plot_px)
+    # The view never reaches left of -1 or right of the last step + 0.5 (see view_range).
+    placer = LabelPlacer(min(timeline.width, view_width_for(plot_px)) + 1.5, plot_px,
+                         (-1.0, timeline.width + 0.5), LABEL_SIZE)
+    labelled: list[tuple[dict, int]] = []  # (mark trace, point) of each label asked for
     for wt in worlds.values():
-        _add_marks(traces, wt, placer)
+        _add_marks(traces, wt, placer, labelled)
         _add_bars(traces["running"], wt)
         _add_windows(traces["windows"], wt)
+    for (trace, k), position in zip(labelled, placer.solve(), strict=True):
+        if position is None:
+            trace["text"][k] = ""  # no room: the step's hover text still names it
+        else:
+            trace["textposition"][k] = position
     return traces
 
 
@@ -113,21 +120,28 @@ def _empty(name: str) -> dict:
             "textposition": None}
 
 
-def _add_marks(traces: dict, wt: WorldTrace, placer: LabelPlacer) -> None:
+def _add_marks(traces: dict, wt: WorldTrace, placer: LabelPlacer,
+               labelled: list[tuple[dict, int]]) -> None:
     for i, (e, mark) in enumerate(zip(wt.events, wt.marks, strict=True)):
         x, y = wt.position(i)
+        category = CATEGORY[mark.category]
         t = traces[f"mark:{mark.category}"]
+        if mark.label:
+            placer.add(wt.world, x, y, mark.label, category.text_position, category.size,
+                       category.label_rank)
+            labelled.append((t, len(t["x"])))
         t["x"].append(x)
         t["y"].append(y)
         t["text"].append(mark.label)
-        preferred = CATEGORY[mark.category].text_position
-        t["textposition"].append(placer.place(wt.world, y, x, mark.label, preferred))
+        t["textposition"].append(category.text_position)
         t["hovertext"].append(hover(wt.world, e, wt.states[i]))
         t["ids"].append(f"{wt.world}:{e.seq}")
         if mark.has_arrow:
+            source = lane_y(wt.world, mark.source)
+            placer.add_arrow(wt.world, x, source, y)
             arrow = traces[f"arrow:{mark.category}"]
             arrow["x"] += [x, x, None]
-            arrow["y"] += [lane_y(wt.world, mark.source), y, None]
+            arrow["y"] += [source, y, None]
 
 
 def _segments(values: list):
@@ -153,7 +167,9 @@ def _add_windows(trace: dict, wt: WorldTrace) -> None:
     for window in sorted(opened):
         lane = VMCS_GUEST.get(window.split(":")[0], "L2")
         open_ = [window if window in s.windows else None for s in wt.states]
-        y = lane_y(wt.world, lane) + WINDOW_OFFSET - (0.08 if window.endswith(":nmi") else 0)
+        # A band along the lane itself, under its "who runs" bar: the rows above and below
+        # the lane belong to the labels.
+        y = lane_y(wt.world, lane) + (NMI_WINDOW_OFFSET if window.endswith(":nmi") else 0.0)
         for _, first, last in _segments(open_):
             # Open from the step that opened it up to the step that closed it.
             end = wt.x[last + 1] if last + 1 < len(wt.x) else wt.x[last] + 1

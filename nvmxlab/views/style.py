@@ -24,8 +24,21 @@ GREY = "#8C8C8C"
 LIGHT_GREY = "#BDBDBD"
 
 FONT = "Arial, Helvetica, sans-serif"
-FONT_SIZE = 14  # legible on a projector at the default figure size
-LABEL_SIZE = 12
+# Sizes for a projector: a 1280 x 720 window read from the back of a room.
+FONT_SIZE = 16
+LABEL_SIZE = 14  # the labels next to the marks
+# A text outline in the background colour, so that labels stay legible across lines.
+HALO = "auto"
+# Darker shades of the palette for text: at least 4.5:1 against the panels' light grey (WCAG
+# AA), where the light marks' own colours reach only 1.2:1 (yellow) to 3.5:1 (vermillion).
+TEXT_COLORS = {
+    OKABE_ITO["orange"]: "#8A5F00",
+    OKABE_ITO["sky_blue"]: "#1F6F9E",
+    OKABE_ITO["bluish_green"]: "#007559",
+    OKABE_ITO["yellow"]: "#6B6200",
+    OKABE_ITO["vermillion"]: "#A84A00",
+    OKABE_ITO["reddish_purple"]: "#9C4475",
+}
 
 
 @dataclass(frozen=True)
@@ -38,31 +51,42 @@ class Category:
     symbol: str
     size: int
     dash: str = "solid"  # the arrow's line style
-    text_position: str = "top center"
+    text_position: str = "top center"  # the label's preferred side
+    label_rank: int = 1  # 2: always drawn; 1 and 0: dropped where no free place is left
+
+    @property
+    def text_color(self) -> str:
+        return TEXT_COLORS.get(self.color, self.color)
 
 
-# Drawing order: later categories are drawn on top of earlier ones.
+# Drawing order: later categories are drawn on top of earlier ones.  Labels of rank 2 (the
+# transitions the lab is about) are always drawn; the others give way where the row is full
+# and stay in the hover text.
 CATEGORIES: tuple[Category, ...] = (
-    Category("instr", "instruction retired", LIGHT_GREY, "circle", 5),
-    Category("step", "KVM step (L0 code)", GREY, "hexagon", 8),
-    Category("apic", "local APIC (IRR / ISR / EOI)", OKABE_ITO["yellow"], "square", 10),
+    Category("instr", "instruction retired", LIGHT_GREY, "circle", 6),
+    Category("step", "KVM step (L0 code)", GREY, "hexagon", 9),
+    Category("apic", "local APIC (IRR / ISR / EOI)", OKABE_ITO["yellow"], "square", 11,
+             label_rank=0),
     Category("key_instr", "STI / CLI / EOI / IRET / HLT", OKABE_ITO["reddish_purple"],
-             "diamond-tall", 12),
-    Category("window", "interrupt window", OKABE_ITO["sky_blue"], "hourglass", 13,
+             "diamond-tall", 14),
+    Category("window", "interrupt window", OKABE_ITO["sky_blue"], "hourglass", 14,
              text_position="bottom center"),
-    Category("source", "interrupt raised / kick IPI", OKABE_ITO["black"], "star-diamond", 13,
-             dash="dot"),
-    Category("inject", "event injection (VM-entry field)", OKABE_ITO["blue"], "diamond", 13,
-             dash="dot", text_position="top center"),
+    Category("source", "interrupt raised / kick IPI", OKABE_ITO["black"], "star-diamond", 15,
+             dash="dot", label_rank=2),
+    Category("inject", "event injection (VM-entry field)", OKABE_ITO["blue"], "diamond", 15,
+             dash="dot", text_position="top center", label_rank=2),
     Category("entry_emulated", "VM entry emulated by L0", OKABE_ITO["bluish_green"],
-             "triangle-up-open", 13, dash="dash"),
-    Category("entry", "VM entry", OKABE_ITO["bluish_green"], "triangle-up", 13),
+             "triangle-up-open", 14, dash="dash"),
+    Category("entry", "VM entry", OKABE_ITO["bluish_green"], "triangle-up", 14),
     Category("exit_emulated", "VM exit emulated by L0 (L2 → L1)", OKABE_ITO["vermillion"],
-             "triangle-down-open", 14, dash="dash", text_position="bottom center"),
-    Category("exit", "VM exit", OKABE_ITO["vermillion"], "triangle-down", 14,
-             text_position="bottom center"),
-    Category("deliver", "delivery through an IDT", OKABE_ITO["orange"], "star", 18),
-    Category("fail", "VM entry failed (VMfailValid)", OKABE_ITO["black"], "x", 16),
+             "triangle-down-open", 15, dash="dash", text_position="bottom center",
+             label_rank=2),
+    Category("exit", "VM exit", OKABE_ITO["vermillion"], "triangle-down", 15,
+             text_position="bottom center", label_rank=2),
+    Category("deliver", "delivery through an IDT", OKABE_ITO["orange"], "star", 19,
+             label_rank=2),
+    Category("fail", "VM entry failed (VMfailValid)", OKABE_ITO["black"], "x", 17,
+             label_rank=2),
 )
 CATEGORY = {c.key: c for c in CATEGORIES}
 
