@@ -270,7 +270,7 @@ class Lab(w.VBox):
 # fill their boxes, so plotly's autosize measures the real width.
 STYLE = """<style>
 .nvmx-lab .nvmx-sequence, .nvmx-lab .nvmx-stategraph { width: 100%; flex: 1 1 auto; }
-.nvmx-lab .nvmx-step-text { font-size: 15px; border: 1px solid #ddd; border-radius: 4px;
+.nvmx-lab .nvmx-step-text { font-size: 17px; border: 1px solid #ddd; border-radius: 4px;
   padding: 4px 10px; margin: 4px 0; }
 .nvmx-lab .nvmx-compare-table { width: 100%; table-layout: fixed; }
 .nvmx-lab .nvmx-compare-table td, .nvmx-lab .nvmx-compare-table th { padding: 2px 8px;
