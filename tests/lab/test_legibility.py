@@ -1,0 +1,151 @@
+"""Legible on a projector: no label prints over another, text is large and dark enough."""
+
+from __future__ import annotations
+
+import pytest
+
+import nvmxlab
+from nvmxlab.views import runs_of, state_graph_figure
+from nvmxlab.views.figure import LABELLED, new_figure
+from nvmxlab.views.labels import text_offset, text_px
+from nvmxlab.views.sequence import build, view_width_for
+from nvmxlab.views.stategraph import (
+    LINE_PX,
+    PLOT_WIDTH,
+    ROW_PX,
+    name_box,
+    node_size,
+    state_graph,
+)
+from nvmxlab.views.states import step_states
+from nvmxlab.views.style import CATEGORIES, CATEGORY, LABEL_SIZE
+
+WIDTHS = (680, 1100)  # plot px: the lab in a 1280 x 720 window; a wide page
+
+
+def drawn_labels(data, plot_px: float) -> list[tuple]:
+    """(row, left px, right px, text) of every label the diagram draws."""
+    scale = plot_px / (min(data.timeline.width, view_width_for(plot_px)) + 1.5)
+    out = []
+    for name, trace in data.traces.items():
+        if not name.startswith("mark:"):
+            continue
+        category = CATEGORY[name[5:]]
+        for x, y, text, position in zip(trace["x"], trace["y"], trace["text"],
+                                        trace["textposition"], strict=True):
+            if not text:
+                continue
+            side, align = position.split()
+            width, offset, at = text_px(text, LABEL_SIZE), text_offset(category.size), x * scale
+            left = {"center": at - width / 2, "right": at + offset,
+                    "left": at - offset - width}[align]
+            out.append(((y, side), left, left + width, text))
+    return out
+
+
+@pytest.mark.parametrize("plot_px", WIDTHS)
+@pytest.mark.parametrize("name", nvmxlab.bundled())
+def test_no_two_labels_of_the_sequence_diagram_overlap(name, plot_px):
+    labels = sorted(drawn_labels(build(runs_of(name), plot_px), plot_px))
+    for a, b in zip(labels, labels[1:], strict=False):
+        if a[0] == b[0]:
+            assert a[2] <= b[1], f"{a[3]!r} and {b[3]!r} overlap"
+
+
+@pytest.mark.parametrize("name", ["seed-interrupt", "nmi-window", "pending-at-vmresume"])
+def test_transitions_keep_their_labels_and_only_lesser_ones_give_way(name):
+    data = build(runs_of(name), WIDTHS[0])
+    asked = {f"{w}:{e.seq}": mark.label for w, wt in data.worlds.items()
+             for e, mark in zip(wt.events, wt.marks, strict=True) if mark.label}
+    for trace_name, trace in data.traces.items():
+        if not trace_name.startswith("mark:"):
+            continue
+        for pid, text, hover in zip(trace["ids"], trace["text"], trace["hovertext"],
+                                    strict=True):
+            if pid in asked and not text:
+                assert CATEGORY[trace_name[5:]].label_rank < 2, asked[pid]
+                assert hover, pid  # still there when pointed at
+            elif pid in asked:
+                assert text == asked[pid]
+
+
+def test_labels_of_a_seed_run_stay_inside_the_x_axis(seed_runs):
+    data = build(seed_runs, WIDTHS[1])
+    scale = WIDTHS[1] / (min(data.timeline.width, data.view_width) + 1.5)
+    for _, left, right, text in drawn_labels(data, WIDTHS[1]):
+        assert left >= -1.0 * scale - 1e-6 and right <= (data.timeline.width + 0.5) * scale, text
+
+
+def luminance(color: str) -> float:
+    channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize("category", [c for c in CATEGORIES if c.key in LABELLED],
+                         ids=lambda c: c.key)
+def test_label_text_has_at_least_aa_contrast_on_the_panels(category):
+    panel = luminance("#F4F4F4")
+    assert (panel + 0.05) / (luminance(category.text_color) + 0.05) >= 4.5
+
+
+def test_diagram_text_is_projector_sized(seed_data):
+    fig = new_figure(seed_data)
+    assert fig.layout.font.size >= 16
+    assert all(t.textfont.size >= 14 for t in fig.data if t.mode and "text" in t.mode)
+    graph = state_graph_figure(seed_data.worlds["nested"].result)
+    assert graph.to_dict()["layout"]["annotations"][0]["font"]["size"] >= 14
+
+
+def overlap(a, b, pad: float = 2.0) -> bool:
+    """Do two boxes overlap once each loses `pad` px of its padding all round (the glyphs)?"""
+    return (a[0] + pad < b[2] - pad and b[0] + pad < a[2] - pad
+            and a[1] + pad < b[3] - pad and b[1] + pad < a[3] - pad)
+
+
+def name_boxes(graph) -> list[tuple]:
+    """The px box of every state's name (annotations come in the order of graph.nodes)."""
+    boxes = []
+    for node, note in zip(graph.nodes, graph.annotations, strict=True):
+        x, y = graph.positions[node]
+        side = "top" if note["yanchor"] == "bottom" else "bottom"
+        boxes.append(name_box(x, y, side, node_size(graph.visits[node]), node))
+    return boxes
+
+
+def count_boxes(graph) -> list[tuple]:
+    counts = graph.traces["counts"]
+    boxes = []
+    for x, y, text in zip(counts["x"], counts["y"], counts["text"], strict=True):
+        if text:
+            half = (text_px(text, LABEL_SIZE) + 4) / 2
+            boxes.append((x - half, y * ROW_PX - LINE_PX / 2, x + half, y * ROW_PX + LINE_PX / 2))
+    return boxes
+
+
+@pytest.mark.parametrize("name", nvmxlab.bundled())
+def test_state_names_and_edge_counts_never_overlap(name):
+    for world, result in runs_of(name).items():
+        graph = state_graph(step_states(result))
+        names, counts = name_boxes(graph), count_boxes(graph)
+        for i, a in enumerate(names):
+            assert not any(overlap(a, b) for b in names[i + 1:]), (world, graph.nodes[i])
+        for i, a in enumerate(counts):
+            assert not any(overlap(a, b) for b in names + counts[i + 1:]), world
+
+
+def test_edges_taken_once_carry_no_count_but_keep_their_hover(seed_runs):
+    graph = state_graph(step_states(seed_runs["nested"]))
+    counts = graph.traces["counts"]
+    weights = [int(h.rsplit("taken ", 1)[1].rstrip("×")) for h in counts["hovertext"]]
+    assert 1 in weights
+    assert [t for t, n in zip(counts["text"], weights, strict=True) if n == 1] == [""] * \
+        weights.count(1)
+    assert all(t == f"{n}×" for t, n in zip(counts["text"], weights, strict=True) if n > 1)
+    assert len(counts["hovertext"]) == len(graph.edges)
+
+
+@pytest.mark.parametrize("name", nvmxlab.bundled())
+def test_every_bundled_graph_fits_the_lab_at_projector_size_without_squeezing(name):
+    for result in runs_of(name).values():
+        assert state_graph(step_states(result)).width == PLOT_WIDTH
