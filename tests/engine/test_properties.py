@@ -32,11 +32,9 @@ def test_modern_kvm_is_indistinguishable_from_bare_metal(s):
 
 @SETTINGS
 @given(scenarios(policy="kvm-2011-vmx", exiting=True, ack=False))
-def test_the_2011_design_shows_l1_bare_metal_unless_an_interrupt_meets_a_pending_entry(s):
+def test_the_2011_design_differs_from_bare_metal_only_in_documented_ways(s):
     c = nvmxlab.check(s)
-    at_entry = any(i.at.instr for i in s.interrupts) or any(
-        i.at.level == "L1" for i in s.interrupts)
-    assert c.ok or at_entry, c.mismatches
+    assert c.ok or c.notes, c.mismatches
 
 
 @settings(max_examples=40, deadline=None)
