@@ -239,16 +239,19 @@ class LabPage:
         self.page.screenshot(path=str(target))
         return target
 
-    def screenshot_element(self, selector: str, name: str, *, height: int = 2600) -> Path:
-        """A picture of the whole element `selector`, however tall: the window grows to
-        `height` pixels for the picture (a notebook scrolls inside its panel, so a page
-        screenshot would cut the element off), then returns to its size."""
+    def screenshot_element(self, selector: str, name: str) -> Path:
+        """A picture of the whole element `selector`, however tall: the window grows to fit it
+        for the picture (a notebook scrolls inside its panel, so a page screenshot would cut
+        the element off), then returns to its size."""
         ARTIFACTS.mkdir(exist_ok=True)
         target = ARTIFACTS / f"{safe_name(name)}.png"
+        element = self.page.locator(selector).first
         size = self.page.viewport_size
-        self.page.set_viewport_size({"width": size["width"], "height": height})
+        # Room for JupyterLab's menu, toolbar and status bar above and below the panel.
+        height = int(element.evaluate("(node) => node.getBoundingClientRect().height")) + 400
+        self.page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
         try:
-            self.page.locator(selector).first.screenshot(path=str(target))
+            element.screenshot(path=str(target))
         finally:
             self.page.set_viewport_size(size)
         return target
