@@ -64,6 +64,14 @@ def step_of(world: str, label: str) -> int:
     return [mark.label for mark in data.worlds[world].marks].index(label)
 
 
+def step_shown(lab) -> int:
+    """The step number the player's slider shows."""
+    slider = lab.page.locator(f"{PLAYER} .widget-hslider").filter(
+        has=lab.page.locator(".widget-label", has_text="step")
+    )
+    return int(slider.locator(".widget-readout").inner_text())
+
+
 def go_to_step(lab, index: int) -> None:
     """Move the step slider with the keyboard, as a learner can: Home, then → `index` times."""
     handle = lab.page.locator(f"{PLAYER} .noUi-handle").first
@@ -134,24 +142,24 @@ def test_ack_on_exit_under_the_2011_design_draws_a_failed_vm_entry(seed_lab):
 # -- the player moves the highlight ----------------------------------------------------------
 
 
-def test_play_moves_the_highlight_forward_through_the_run(seed_lab):
-    start = highlight(seed_lab)
-    seen = [start]
+def test_play_counts_the_steps_up_and_moves_the_highlight_with_them(seed_lab):
+    start, step_at_start = highlight(seed_lab), step_shown(seed_lab)
+    places, steps = [start], []
     seed_lab.page.locator(f"{PLAYER} .widget-play button:has(.fa-play)").click()
     for _ in range(200):  # up to 10 s; a step takes 400 ms at 1x
-        now = highlight(seed_lab)
-        if now != seen[-1]:
-            seen.append(now)
-        if len(seen) >= 5:
+        place, step = highlight(seed_lab), step_shown(seed_lab)
+        if place != places[-1]:
+            places.append(place)
+        if step != (steps[-1] if steps else step_at_start):
+            steps.append(step)
+        if len(places) >= 5 and len(steps) >= 4:
             break
         seed_lab.page.wait_for_timeout(50)
     seed_lab.page.locator(f"{PLAYER} .widget-play button:has(.fa-stop)").click()
     assert start is not None, "no step highlight is drawn"
-    assert len(seen) >= 5, f"the highlight moved {len(seen) - 1} times in 10 s: {seen}"
-    # Play starts over from the first step when the lab opens on the last one; from then on,
-    # time only moves forward.
-    xs = [highlight_xy(transform)[0] for transform in seen[1:]]
-    assert xs == sorted(xs), seen
+    assert len(places) >= 5, f"the highlight moved {len(places) - 1} times in 10 s: {places}"
+    # The lab opens on the last step, so play starts over from the first one, then counts up.
+    assert steps[:4] == [0, 1, 2, 3], f"from step {step_at_start}: {steps}"
 
 
 def test_stepping_through_bare_metal_puts_the_highlight_in_the_upper_panel(seed_lab):
