@@ -85,7 +85,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scenario", action="append", default=None)
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)  # dev.py bench passes every script the same options
     names = args.scenario or nvmxlab.bundled()
     Lab(names[0]).close()  # the first FigureWidget loads anywidget's bundle: not a toggle
     every_toggle, every_map, every_step = [], [], []
