@@ -12,7 +12,14 @@ from pathlib import Path
 from playwright.sync_api import Error as PlaywrightError
 
 from .jupyterlab import LabPage, write_notebook
-from .latency import CLICKS, WARMUP, Measurement, NoRepaint, measure_clicks
+from .latency import (
+    CLICKS,
+    WARMUP,
+    Measurement,
+    NoRepaint,
+    measure_clicks,
+    timing_report,
+)
 
 # Fixed axis ranges: with autorange, moving a point can leave the drawn path identical.
 FLOOR_CELL = """\
@@ -55,12 +62,7 @@ class FloorRun:
 
     def report(self) -> list[str]:
         """Lines for the "browser timings" section of the test output and for the benchmark."""
-        lines = []
-        if self.measurement is not None:
-            lines.append(self.measurement.summary())
-        if self.first_render_ms is not None:
-            lines.append(f"{LABEL}: run all -> first render {self.first_render_ms:.0f} ms")
-        return lines
+        return timing_report(LABEL, self.measurement, self.first_render_ms)
 
 
 def run_floor(lab: LabPage, folder: Path, *, clicks: int = CLICKS) -> FloorRun:

@@ -17,7 +17,14 @@ from playwright.sync_api import Locator
 from nvmxlab.views.sequence import TRACE_INDEX
 
 from .jupyterlab import LabPage, write_notebook
-from .latency import CLICKS, WARMUP, Measurement, NoRepaint, measure_clicks
+from .latency import (
+    CLICKS,
+    WARMUP,
+    Measurement,
+    NoRepaint,
+    measure_clicks,
+    timing_report,
+)
 
 SCENARIO = "seed-interrupt"
 LAB_CELL = f'from nvmxlab.widgets import Lab\n\nlab = Lab("{SCENARIO}")\nlab'
@@ -121,12 +128,7 @@ class LabRun:
 
     def report(self) -> list[str]:
         """Lines for the "browser timings" section of the test output and for the benchmark."""
-        lines = []
-        if self.measurement is not None:
-            lines.append(self.measurement.summary())
-        if self.first_render_ms is not None:
-            lines.append(f"{LABEL}: run all -> first render {self.first_render_ms:.0f} ms")
-        return lines
+        return timing_report(LABEL, self.measurement, self.first_render_ms)
 
 
 # What is on the page of the lab, for a failure message when it did not render.

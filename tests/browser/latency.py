@@ -157,3 +157,14 @@ def _one_click(page, target, watch, readout, timeout_ms, index):
         ) from error
     result = page.evaluate("() => window.__nvmxRepaint.take()")
     return result["t0"], result["t1"], result["text"]
+
+
+def timing_report(label: str, measurement: Measurement | None,
+                  first_render_ms: float | None) -> list[str]:
+    """The "browser timings" lines of one figure: its click latency and its first render."""
+    lines = []
+    if measurement is not None:
+        lines.append(measurement.summary())
+    if first_render_ms is not None:
+        lines.append(f"{label}: run all -> first render {first_render_ms:.0f} ms")
+    return lines
