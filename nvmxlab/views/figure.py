@@ -1,24 +1,31 @@
 """Plotly figures for the sequence diagram: created once, then updated in place.
 
-`new_figure()` builds the fixed traces; `apply()` puts a new run's data in with one
-`plotly_update` message (the same message `batch_update()` would send, without re-validating
-thousands of list elements in Python: the data comes from `sequence.build()`, whose output
-the tests validate); `show_step()` moves the cursor in one `batch_update()`.
+`new_figure()` builds the fixed traces; `apply()` puts a new run's data in and `show_step()`
+moves the cursor.  Both redraw only the traces they change: on a FigureWidget they send one
+`Plotly.animate` message with `redraw: false` (see `redraw_traces`), so plotly re-plots those
+traces and leaves the axes, shapes and legend as they are.  The layout never changes after
+creation except for the x range, and that only when the view turns a page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import plotly.graph_objects as go
 
+from .redraw import redraw_traces, set_traces
 from .sequence import (
     ARROW_CATEGORIES,
     DATA_TRACES,
+    LEGEND_TRACES,
+    TITLE_SIZES,
     TRACE_INDEX,
     TRACE_NAMES,
     SequenceData,
     cursor,
 )
 from .style import (
+    CATEGORIES,
     CATEGORY,
     FONT,
     FONT_SIZE,
@@ -27,35 +34,33 @@ from .style import (
     LANE_NAMES,
     LANES,
     OKABE_ITO,
-    WORLD_TITLES,
     WORLDS,
     lane_y,
     y_span,
 )
 
 HEIGHT = 800  # lanes about 60 px apart: room for a row of labels on either side of each
+WIDGET_HEIGHT = 640  # the same without the plotly legend
 MARGIN_LEFT = 160  # the lane names
 MARGIN_X = MARGIN_LEFT + 20  # left + right margins, in px: the plot area is the rest
 
 
-# Categories whose marks carry a label; the others skip plotly's text layer, which costs
-# render time per point even when a label is empty.
-LABELLED = ("key_instr", "window", "source", "inject", "exit_emulated", "exit", "deliver", "fail",
-            "apic")
+def _mark_style(name: str) -> dict:
+    """The marks' common look; colour, symbol and size come point by point (MARK_KEYS)."""
+    style = {"mode": "markers", "hoverinfo": "text", "showlegend": False}
+    if name == "labelled":
+        style.update(mode="markers+text", textfont={"size": LABEL_SIZE, "shadow": HALO})
+    return style
 
 
-def _mark_style(key: str) -> dict:
+def _legend_style(key: str) -> dict:
+    """An empty trace that only draws a category's legend entry, never updated."""
     c = CATEGORY[key]
     outline = "#333333" if key == "apic" else c.color
-    style = {
-        "mode": "markers+text" if key in LABELLED else "markers",
-        "name": c.label, "legendgroup": key, "hoverinfo": "text",
-        "marker": {"symbol": c.symbol, "size": c.size, "color": c.color,
-                   "line": {"color": outline, "width": 2 if "open" in c.symbol else 1}},
-        "textfont": {"size": LABEL_SIZE, "color": c.text_color, "shadow": HALO},
-        "hoverlabel": {"bordercolor": c.color},
-    }
-    return style
+    return {"mode": "markers", "name": c.label, "legendgroup": key, "hoverinfo": "skip",
+            "x": [None], "y": [None],
+            "marker": {"symbol": c.symbol, "size": c.size, "color": c.color,
+                       "line": {"color": outline, "width": 2 if "open" in c.symbol else 1}}}
 
 
 def _arrow_style(key: str) -> dict:
@@ -68,11 +73,22 @@ def _arrow_style(key: str) -> dict:
 def trace_styles() -> dict[str, dict]:
     """The static look of every trace, by name (data comes separately)."""
     styles = {
+        "grid": {"mode": "lines", "hoverinfo": "skip", "showlegend": False,
+                 "line": {"color": "#E6E6E6", "width": 1}},
         "running": {"mode": "lines", "name": "who runs (level executing)", "hoverinfo": "skip",
                     "line": {"color": "rgba(0,0,0,0.15)", "width": 12}},
         # Wider than the "who runs" bar drawn over it: a blue band around the bar.
         "windows": {"mode": "lines", "name": "interrupt / NMI window open", "hoverinfo": "skip",
                     "line": {"color": "rgba(86,180,233,0.55)", "width": 24}},
+        # Under the plot area, where an axis draws its tick labels.
+        "ticks": {"mode": "text", "hoverinfo": "skip", "showlegend": False,
+                  "cliponaxis": False, "textposition": "bottom center",
+                  "textfont": {"size": LABEL_SIZE, "color": "#444444"}},
+        "titles": {"mode": "text", "hoverinfo": "skip", "showlegend": False,
+                   "cliponaxis": False,
+                   "textposition": ["top right"] * len(WORLDS) + ["top left"],
+                   "textfont": {"size": TITLE_SIZES,
+                                "color": ["#222222"] * len(WORLDS) + [OKABE_ITO["vermillion"]]}},
         "veil": {"mode": "lines", "fill": "toself", "fillcolor": "rgba(255,255,255,0.55)",
                  "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False},
         "cursor": {"mode": "lines", "hoverinfo": "skip", "showlegend": False,
@@ -82,10 +98,11 @@ def trace_styles() -> dict[str, dict]:
         "focus": {"mode": "markers", "hoverinfo": "skip", "showlegend": False,
                   "marker": {"symbol": "circle", "size": 38, "color": "rgba(230,159,0,0.4)",
                              "line": {"width": 0}}},
+        "marks": _mark_style("marks"),
+        "labelled": _mark_style("labelled"),
     }
     styles.update({f"arrow:{k}": _arrow_style(k) for k in ARROW_CATEGORIES})
-    styles.update({name: _mark_style(name[5:]) for name in DATA_TRACES
-                   if name.startswith("mark:")})
+    styles.update({f"legend:{c.key}": _legend_style(c.key) for c in CATEGORIES})
     return styles
 
 
@@ -114,16 +131,6 @@ def _shapes() -> list[dict]:
     return shapes
 
 
-def _annotations() -> list[dict]:
-    notes = [{"xref": "paper", "x": 0, "y": lane_y(w, "L2") + 0.62, "xanchor": "left",
-              "yanchor": "bottom", "showarrow": False, "text": WORLD_TITLES[w],
-              "font": {"size": FONT_SIZE + 1}} for w in WORLDS]
-    notes.append({"xref": "paper", "x": 1, "y": lane_y(WORLDS[0], "L2") + 0.62,
-                  "xanchor": "right", "yanchor": "bottom", "showarrow": False, "text": "",
-                  "font": {"size": FONT_SIZE - 1, "color": OKABE_ITO["vermillion"]}})
-    return notes
-
-
 def base_layout() -> dict:
     tickvals, ticktext = _lane_ticks()
     return {
@@ -131,90 +138,100 @@ def base_layout() -> dict:
         "template": "plotly_white", "height": HEIGHT, "autosize": True,
         "font": {"family": FONT, "size": FONT_SIZE},
         "margin": {"l": MARGIN_LEFT, "r": MARGIN_X - MARGIN_LEFT, "t": 36, "b": 20},
+        # Its tick labels and grid are the "ticks" and "grid" traces (see sequence._add_ticks).
         "xaxis": {"title": {"text": "guest-visible time: instructions retired by L1 and L2",
-                            "standoff": 6},
-                  "zeroline": False, "showgrid": True, "gridcolor": "#E6E6E6"},
+                            "standoff": 28},
+                  "zeroline": False, "showgrid": False, "showticklabels": False,
+                  "ticks": ""},
         "yaxis": {"tickvals": tickvals, "ticktext": ticktext, "range": list(y_span()),
                   "fixedrange": True, "showgrid": False, "zeroline": False},
-        "shapes": _shapes(), "annotations": _annotations(),
+        "shapes": _shapes(),
         # At the bottom of the figure: the plot area shrinks to make room for however many
         # rows the legend takes at the page's width, so it never covers the axis title.
+        # One trace draws every category's marks: clicking an entry could hide none of them.
         "legend": {"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom",
-                   "font": {"size": LABEL_SIZE}},
+                   "font": {"size": LABEL_SIZE}, "itemclick": False, "itemdoubleclick": False},
         "hovermode": "closest", "hoverlabel": {"align": "left", "font": {"size": LABEL_SIZE},
                                                "bgcolor": "white"},
     }
 
 
-def titles(data: SequenceData) -> dict[str, str]:
-    """Relayout keys for the panel titles and the status note of this run."""
-    out = {}
-    for i, world in enumerate(WORLDS):
-        wt = data.worlds.get(world)
-        text = WORLD_TITLES[world]
-        if wt is not None:
-            s = wt.result.stats
-            if world == "nested":
-                text += f" ({wt.result.policy}) · {_exits(s.get('l0_exits', 0))} to L0"
-            text += f" · L1 sees {_exits(s.get('l1_exits', 0))}"
-        out[f"annotations[{i}].text"] = text
-    out[f"annotations[{len(WORLDS)}].text"] = _status_note(data)
-    return out
-
-
-def _exits(n: int) -> str:
-    return f"{n} exit" if n == 1 else f"{n} exits"
-
-
-def _status_note(data: SequenceData) -> str:
-    notes = []
-    for wt in data.worlds.values():
-        r = wt.result
-        if r.status in ("livelock", "max_steps"):
-            notes.append(f"{wt.world}: {r.status}")
-        if wt.truncated:
-            notes.append(f"{wt.world}: first {len(wt.events)} of {len(r.events)} steps drawn")
-    return " · ".join(notes)
-
-
-def _restyle(data: SequenceData, world: str, index: int) -> tuple[dict, dict, list[int]]:
-    moved, relayout = cursor(data, world, index)
-    per_trace = {**data.traces, **moved}
-    keys = ("x", "y", "text", "hovertext", "ids", "textposition")
-    restyle = {k: [per_trace[name].get(k) for name in TRACE_NAMES] for k in keys}
-    relayout.update(_axis(data))
-    relayout.update(titles(data))
-    return restyle, relayout, list(range(len(TRACE_NAMES)))
-
-
-def _axis(data: SequenceData) -> dict:
-    tl = data.timeline
-    return {"xaxis.tickvals": list(tl.tickvals), "xaxis.ticktext": list(tl.ticktext)}
+def _run_traces(data: SequenceData) -> dict[str, dict]:
+    """Every data trace's per-run properties, by name, as plotly takes them."""
+    return {name: {k: v for k, v in data.traces[name].items() if k != "category"}
+            for name in DATA_TRACES}
 
 
 def new_figure(data: SequenceData, world: str = "nested", index: int = 0, *,
                widget: bool = False) -> go.Figure:
-    """A figure (or FigureWidget) showing `data` with the cursor on step `index` of `world`."""
+    """A figure (or FigureWidget) showing `data` with the cursor on step `index` of `world`,
+    its x axis on the view around the cursor (see sequence.view_range)."""
+    moved, relayout = cursor(data, world, index)
+    return _figure({**_run_traces(data), **moved}, relayout["xaxis.range"], widget)
+
+
+def _figure(shown: Mapping[str, dict], view: list[float], widget: bool) -> go.Figure:
     styles = trace_styles()
-    traces = [go.Scatter(**styles[name], x=[], y=[]) for name in TRACE_NAMES]
-    cls = go.FigureWidget if widget else go.Figure
-    fig = cls(data=traces, layout=base_layout())
+    traces = [go.Scatter(**styles[name], x=[], y=[]) if name in shown
+              else go.Scatter(**styles[name]) for name in TRACE_NAMES]
+    layout = base_layout()
+    layout["xaxis"]["range"] = view
+    if widget:
+        # The lab shows legend.legend_html() instead: plotly sets up every trace again on each
+        # redraw, the 13 that only draw legend entries too.
+        layout.update(showlegend=False, height=WIDGET_HEIGHT)
+        for name in LEGEND_TRACES:
+            traces[TRACE_INDEX[name]].visible = False
+    fig = (go.FigureWidget if widget else go.Figure)(data=traces, layout=layout)
     if widget:
         fig._config = {**fig._config, "responsive": True}  # follow the page's width
-    apply(fig, data, world, index)
+    set_traces(fig, shown, TRACE_INDEX)  # before it is shown: the page draws it from this data
     return fig
 
 
-def apply(fig: go.Figure, data: SequenceData, world: str, index: int) -> None:
-    """Show a new run: every trace's data, the axis and the titles, in one update message."""
-    restyle, relayout, indexes = _restyle(data, world, index)
-    fig.plotly_update(restyle_data=restyle, relayout_data=relayout, trace_indexes=indexes)
+def _shifted(traces: Mapping[str, dict], left: float) -> dict[str, dict]:
+    return {name: {**props, "x": [None if x is None else x - left for x in props["x"]]}
+            for name, props in traces.items()}
 
 
-def show_step(fig: go.Figure, data: SequenceData, world: str, index: int) -> None:
-    """Move the cursor to step `index` of `world`: one batch_update of three small traces."""
-    moved, relayout = cursor(data, world, index)
-    with fig.batch_update():
-        for name, props in moved.items():
-            fig.data[TRACE_INDEX[name]].update(props)
-        fig.layout.xaxis.range = relayout["xaxis.range"]
+class LiveFigure:
+    """The sequence diagram as a FigureWidget that follows a run step by step.
+
+    Its x axis never moves: it always spans [0, view_width], and the drawing is shifted to
+    the page of the run the view shows (see sequence.view_range), so a new run or a new page
+    is new trace data, redrawn without replotting the figure (see redraw.py), and a step
+    within the page moves only the cursor's traces."""
+
+    def __init__(self, data: SequenceData, world: str, index: int):
+        moved, relayout = cursor(data, world, index)
+        self.left = relayout["xaxis.range"][0]
+        self.widget = _figure(_shifted({**_run_traces(data), **moved}, self.left),
+                              [0.0, data.view_width], widget=True)
+
+    def _page(self, data: SequenceData, world: str, index: int) -> tuple[dict, float]:
+        current = [self.left, self.left + data.view_width]
+        moved, relayout = cursor(data, world, index, current)
+        return moved, relayout["xaxis.range"][0]
+
+    def show_run(self, data: SequenceData, world: str, index: int) -> None:
+        """A new run: every data trace and the cursor, in one message."""
+        moved, self.left = self._page(data, world, index)
+        redraw_traces(self.widget, _shifted({**_run_traces(data), **moved}, self.left),
+                      TRACE_INDEX)
+
+    def show_step(self, data: SequenceData, world: str, index: int) -> None:
+        """A new step of the same run: the cursor, and the run's traces if the page turns."""
+        moved, left = self._page(data, world, index)
+        traces = moved if left == self.left else {**_run_traces(data), **moved}
+        self.left = left
+        redraw_traces(self.widget, _shifted(traces, left), TRACE_INDEX)
+
+    def replot(self, data: SequenceData, world: str, index: int) -> None:
+        """`data` laid out for a new plot width: redraw the whole figure (the page has laid it
+        out anew), the axis spanning the new view width."""
+        moved, self.left = self._page(data, world, index)
+        # batch_update, unlike one plotly_update, leaves a property a trace is not given as it is.
+        with self.widget.batch_update():
+            for name, props in _shifted({**_run_traces(data), **moved}, self.left).items():
+                self.widget.data[TRACE_INDEX[name]].update(props)
+            self.widget.layout.xaxis.range = [0.0, data.view_width]

@@ -4,15 +4,18 @@ One panel per world (bare metal above, nested below) with one lane per level (L2
 and time flowing to the right on the shared, guest-visible axis of `timeline.py`.  Every trace
 event is one mark; transitions also get one arrow (see `classify.py`).
 
-The figure has a fixed set of traces (`TRACE_NAMES`), created once: one per mark category, one
-per arrow style, the "who runs" bars, the interrupt-window spans and the step cursor.  A new run
-replaces their data; a new step moves only the cursor.  Few, large traces keep a FigureWidget
-update to one message and one repaint.
+The figure has a fixed set of traces (`TRACE_NAMES`), created once: the marks (two traces, one
+for the categories that carry labels), one per arrow style, the "who runs" bars, the
+interrupt-window spans, the guest-time ticks, the panel titles and the step cursor, plus one
+empty trace per category that only draws its legend entry.  A new run replaces the data of
+the first ones; a new step moves only the cursor.  The time scale never changes: the x axis
+always spans `view_width` steps, and pages along the run when the cursor reaches its edge, so
+a toggle redraws the traces and nothing else (see figure.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..result import Result
@@ -21,22 +24,41 @@ from .classify import VMCS_GUEST, Mark, classify
 from .explain import hover
 from .labels import LabelPlacer
 from .states import StepState, step_states
-from .style import CATEGORIES, CATEGORY, LABEL_SIZE, WORLDS, lane_y
+from .style import (
+    CATEGORIES,
+    CATEGORY,
+    FONT_SIZE,
+    LABEL_SIZE,
+    LABELLED,
+    WORLD_TITLES,
+    WORLDS,
+    lane_y,
+    y_span,
+)
 from .timeline import Timeline, align
 
 MAX_EVENTS = 2000  # per world; a livelocked run can hold 200 000 steps, no figure should
 ARROW_CATEGORIES = ("exit", "exit_emulated", "entry", "entry_emulated", "inject", "source",
                     "fail")
-DATA_TRACES = ("windows", "running", *(f"arrow:{k}" for k in ARROW_CATEGORIES),
-               *(f"mark:{c.key}" for c in CATEGORIES))
-CURSOR_TRACES = ("veil", "cursor", "focus")
-TRACE_NAMES = DATA_TRACES + CURSOR_TRACES
+MARK_TRACES = ("marks", "labelled")  # categories without labels, then those with
+DATA_TRACES = ("grid", "windows", "running", *(f"arrow:{k}" for k in ARROW_CATEGORIES),
+               *MARK_TRACES, "ticks")
+CURSOR_TRACES = ("titles", "veil", "cursor", "focus")
+LEGEND_TRACES = tuple(f"legend:{c.key}" for c in CATEGORIES)
+TRACE_NAMES = DATA_TRACES + CURSOR_TRACES + LEGEND_TRACES
 TRACE_INDEX = {name: i for i, name in enumerate(TRACE_NAMES)}
+# What a mark trace holds per point besides x and y; "category" stays in Python.
+MARK_KEYS = ("text", "textposition", "hovertext", "ids", "marker.symbol", "marker.size",
+             "marker.color", "marker.line.color", "marker.line.width", "textfont.color",
+             "hoverlabel.bordercolor", "category")
 BAR_HALF = 0.45  # a "who runs" bar reaches this far either side of its first/last step
 NMI_WINDOW_OFFSET = -0.12  # an NMI window's band runs a little under the lane's
+TITLE_OFFSET = 0.62  # a panel's title sits this far above its top lane
 PLOT_PX = 1100.0  # plot area width assumed until the page reports the real one
 PX_PER_STEP = 15.0  # the view shows as many steps as fit at this spacing, and follows the cursor
 MIN_VIEW, MAX_VIEW = 30.0, 160.0
+PAGE_EDGE = 0.08  # the view turns a page when the cursor comes this close to its edge
+PAGE_LEAD = 0.2  # ... and puts the cursor this far from the edge it came from
 
 
 @dataclass(frozen=True)
@@ -64,8 +86,8 @@ class SequenceData:
 
     worlds: Mapping[str, WorldTrace]
     timeline: Timeline
-    traces: Mapping[str, dict]  # DATA_TRACES name → {"x", "y", "text", "hovertext", "ids"}
-    view_width: float  # how many steps the x axis shows at once
+    traces: Mapping[str, dict]  # DATA_TRACES name → {"x", "y", …} (MARK_KEYS for marks)
+    view_width: float  # how many steps the x axis spans, always
 
 
 def _world_trace(world: str, result: Result, x: tuple[float, ...]) -> WorldTrace:
@@ -96,10 +118,10 @@ def relabel(data: SequenceData, plot_px: float) -> SequenceData:
 
 def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float) -> dict:
     traces = {name: _empty(name) for name in DATA_TRACES}
-    # Steps on screen at once: the whole run when it fits, else the view that follows the cursor.
-    # The view never reaches left of -1 or right of the last step + 0.5 (see view_range).
-    placer = LabelPlacer(min(timeline.width, view_width_for(plot_px)) + 1.5, plot_px,
-                         (-1.0, timeline.width + 0.5), LABEL_SIZE)
+    # The labels are placed for the scale the x axis always has (see view_range), and never
+    # left of -1 or right of the last step + 0.5.
+    placer = LabelPlacer(view_width_for(plot_px), plot_px, (-1.0, timeline.width + 0.5),
+                         LABEL_SIZE)
     labelled: list[tuple[dict, int]] = []  # (mark trace, point) of each label asked for
     for wt in worlds.values():
         _add_marks(traces, wt, placer, labelled)
@@ -110,14 +132,19 @@ def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float
             trace["text"][k] = ""  # no room: the step's hover text still names it
         else:
             trace["textposition"][k] = position
+    for name in MARK_TRACES:
+        _stack(traces[name])
+    _add_ticks(traces, timeline)
     return traces
 
 
 def _empty(name: str) -> dict:
-    if name.startswith("mark:"):
-        return {"x": [], "y": [], "text": [], "hovertext": [], "ids": [], "textposition": []}
-    return {"x": [], "y": [], "text": None, "hovertext": None, "ids": None,
-            "textposition": None}
+    trace: dict = {"x": [], "y": []}
+    if name in MARK_TRACES:
+        trace.update({key: [] for key in MARK_KEYS})
+    elif name == "ticks":
+        trace["text"] = []
+    return trace
 
 
 def _add_marks(traces: dict, wt: WorldTrace, placer: LabelPlacer,
@@ -125,15 +152,15 @@ def _add_marks(traces: dict, wt: WorldTrace, placer: LabelPlacer,
     for i, (e, mark) in enumerate(zip(wt.events, wt.marks, strict=True)):
         x, y = wt.position(i)
         category = CATEGORY[mark.category]
-        t = traces[f"mark:{mark.category}"]
+        t = traces["labelled" if mark.category in LABELLED else "marks"]
         if mark.label:
             placer.add(wt.world, x, y, mark.label, category.text_position, category.size,
                        category.label_rank)
             labelled.append((t, len(t["x"])))
         t["x"].append(x)
         t["y"].append(y)
-        t["text"].append(mark.label)
-        t["textposition"].append(category.text_position)
+        for key, value in _mark_point(category, mark.label).items():
+            t[key].append(value)
         t["hovertext"].append(hover(wt.world, e, wt.states[i]))
         t["ids"].append(f"{wt.world}:{e.seq}")
         if mark.has_arrow:
@@ -142,6 +169,41 @@ def _add_marks(traces: dict, wt: WorldTrace, placer: LabelPlacer,
             arrow = traces[f"arrow:{mark.category}"]
             arrow["x"] += [x, x, None]
             arrow["y"] += [source, y, None]
+
+
+def _mark_point(category, label: str) -> dict:
+    """A mark's look, point by point: one trace draws every category."""
+    open_ = "open" in category.symbol
+    return {"category": category.key, "text": label, "textposition": category.text_position,
+            "marker.symbol": category.symbol, "marker.size": category.size,
+            "marker.color": category.color,
+            "marker.line.color": "#333333" if category.key == "apic" else category.color,
+            "marker.line.width": 2 if open_ else 1, "textfont.color": category.text_color,
+            "hoverlabel.bordercolor": category.color}
+
+
+RANK = {c.key: i for i, c in enumerate(CATEGORIES)}
+
+
+def _stack(trace: dict) -> None:
+    """Order a mark trace's points by category, so later categories draw on top (as in
+    CATEGORIES); within a category, in trace order."""
+    order = sorted(range(len(trace["x"])), key=lambda k: RANK[trace["category"][k]])
+    for key, values in trace.items():
+        trace[key] = [values[k] for k in order]
+
+
+def _add_ticks(traces: dict, timeline: Timeline) -> None:
+    """Guest time: a labelled grid line every few guest instructions. Drawn as traces, not
+    as axis ticks, so that a new run changes trace data only."""
+    bottom, top = y_span()
+    ticks, grid = traces["ticks"], traces["grid"]
+    for x, text in zip(timeline.tickvals, timeline.ticktext, strict=True):
+        ticks["x"].append(x)
+        ticks["y"].append(bottom)
+        ticks["text"].append(text)
+        grid["x"] += [x, x, None]
+        grid["y"] += [bottom, top, None]
 
 
 def _segments(values: list):
@@ -177,29 +239,81 @@ def _add_windows(trace: dict, wt: WorldTrace) -> None:
             trace["y"] += [y, y, None]
 
 
-# -- the step cursor ------------------------------------------------------------------------
+# -- the view and the step cursor --------------------------------------------------------------
 
 
-def view_range(data: SequenceData, x: float) -> list[float]:
-    width, view = data.timeline.width, data.view_width
-    if width <= view:
-        return [-1.0, width + 0.5]
-    left = min(max(-1.0, x - 0.6 * view), width + 0.5 - view)
+def view_range(data: SequenceData, x: float,
+               current: Sequence[float] | None = None) -> list[float]:
+    """The x range that shows step position `x`: always `view_width` steps wide.
+
+    With `current`, the view the figure shows now, the view stays put while `x` is well inside
+    it, and otherwise turns a page, leaving the cursor `PAGE_LEAD` of a view from the edge it
+    came from; without, the cursor sits at 60 % of the view.  A run that fits starts at -1."""
+    view = data.view_width
+    highest = max(-1.0, data.timeline.width + 0.5 - view)
+    if current is not None and abs(current[1] - current[0] - view) < 1e-9:
+        left = current[0]
+        edge = PAGE_EDGE * view
+        if left + edge <= x <= left + view - edge and -1.0 <= left <= highest:
+            return [left, left + view]
+        left = x - PAGE_LEAD * view if x > left + view - edge else x - (1 - PAGE_LEAD) * view
+    else:
+        left = x - 0.6 * view
+    left = min(max(-1.0, left), highest)
     return [left, left + view]
 
 
-def cursor(data: SequenceData, world: str, index: int) -> tuple[dict, dict]:
-    """(trace data for CURSOR_TRACES by name, layout changes) showing step `index` of `world`."""
-    from .style import y_span
+def titles(data: SequenceData, view: Sequence[float]) -> dict:
+    """The panel titles (left) and the status note (right) at the edges of the view."""
+    left, right = view
+    texts = []
+    for world in WORLDS:
+        text = WORLD_TITLES[world]
+        wt = data.worlds.get(world)
+        if wt is not None:
+            s = wt.result.stats
+            if world == "nested":
+                text += f" ({wt.result.policy}) · {_exits(s.get('l0_exits', 0))} to L0"
+            text += f" · L1 sees {_exits(s.get('l1_exits', 0))}"
+        texts.append(text)
+    texts.append(_status_note(data))
+    ys = [lane_y(w, "L2") + TITLE_OFFSET for w in WORLDS] + [lane_y(WORLDS[0], "L2")
+                                                          + TITLE_OFFSET]
+    return {"x": [left] * len(WORLDS) + [right], "y": ys, "text": texts}
 
+
+TITLE_SIZES = [FONT_SIZE + 1] * len(WORLDS) + [FONT_SIZE - 1]
+
+
+def _exits(n: int) -> str:
+    return f"{n} exit" if n == 1 else f"{n} exits"
+
+
+def _status_note(data: SequenceData) -> str:
+    notes = []
+    for wt in data.worlds.values():
+        r = wt.result
+        if r.status in ("livelock", "max_steps"):
+            notes.append(f"{wt.world}: {r.status}")
+        if wt.truncated:
+            notes.append(f"{wt.world}: first {len(wt.events)} of {len(r.events)} steps drawn")
+    return " · ".join(notes)
+
+
+def cursor(data: SequenceData, world: str, index: int,
+           current: Sequence[float] | None = None) -> tuple[dict, dict]:
+    """(trace data for CURSOR_TRACES by name, layout changes) showing step `index` of `world`,
+    the view turning a page from `current` if it must (see view_range)."""
     bottom, top = y_span()
     x, y = data.worlds[world].position(index)
-    end = data.timeline.width + 5
+    view = view_range(data, x, current)
+    end = max(data.timeline.width, view[1]) + 5
     traces = {
+        "titles": titles(data, view),
         # Dims whatever happens after the current step, in both worlds (same guest time).
         "veil": {"x": [x + 0.5, end, end, x + 0.5, x + 0.5],
                  "y": [bottom, bottom, top, top, bottom]},
         "cursor": {"x": [x, x], "y": [bottom, top]},
         "focus": {"x": [x], "y": [y]},
     }
-    return traces, {"xaxis.range": view_range(data, x)}
+    return traces, {"xaxis.range": view}

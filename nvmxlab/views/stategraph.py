@@ -9,10 +9,10 @@ the edges.  The spacing comes from the names: x is measured in pixels of a plot 
 wide, and no two names on the same side of a layer may overlap (L2's names above, L0's below,
 L1's alternately above and below); the axis grows when a layer needs more.
 
-State names are annotations, drawn above every trace (the current state's ring and the
-highlighted edge never cover them) on a white backing.  An edge's count sits beside its
-midpoint, at the first place along it clear of state names and other counts; edges taken
-once carry no count, the title says so, and their hover still tells.
+State names are a text trace drawn above every other (the current state's ring and the
+highlighted edge never cover them), with a halo in the background colour.  An edge's count
+sits beside its midpoint, at the first place along it clear of state names and other counts;
+edges taken once carry no count, the title says so, and their hover still tells.
 
 networkx is imported inside the functions, so importing nvmxlab.views stays light (a future
 JupyterLite build loads it only when a graph is drawn).
@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .labels import text_px
+from .redraw import redraw_traces, set_traces
 from .states import StepState
 from .style import FONT, FONT_SIZE, GREY, HALO, LABEL_SIZE, OKABE_ITO
 
@@ -36,7 +37,8 @@ ROW_NAMES = {2.0: "L2", 1.0: "L1", 0.0: "L0"}
 LEVEL_COLORS = {"L2": OKABE_ITO["blue"], "L1": OKABE_ITO["bluish_green"], "L0": GREY}
 WIDTH_BUCKETS = ((1, 1, 1.5), (2, 3, 3.0), (4, 10**9, 5.0))  # (min, max weight, line width)
 EDGE_TRACES = tuple(f"edges:{low}" for low, _, _ in WIDTH_BUCKETS)
-GRAPH_TRACES = (*EDGE_TRACES, "heads", "counts", "nodes", "taken", "here")
+GRAPH_TRACES = (*EDGE_TRACES, "heads", "counts", "nodes", "taken", "here", "names")
+GRAPH_INDEX = {name: i for i, name in enumerate(GRAPH_TRACES)}
 
 # Geometry, in px: the figure's height is fixed, its width follows the page.
 HEIGHT = 580
@@ -65,7 +67,7 @@ class StateGraph:
     came_from: tuple[str | None, ...]  # the state before the last change, at each step
     traces: dict[str, dict]
     curves: dict[tuple[str, str], list[tuple[float, float]]]  # each edge's drawn points
-    annotations: list[dict]  # the states' names
+    sides: dict[str, str]  # where each state's name is: "top" or "bottom" of it
     width: float  # the x axis spans 0 … width
 
 
@@ -312,16 +314,12 @@ def _count_place(points: list[tuple], text: str, taken: list[Box]) -> tuple[floa
     return best[1], best[2] / ROW_PX, best[3]
 
 
-def _name_annotation(node: str, x: float, y: float, side: str, size: float,
-                     visits: int) -> dict:
-    offset = size / 2 + RING_PX + 5
-    return {"x": x, "y": y, "xref": "x", "yref": "y", "showarrow": False,
-            "text": "<br>".join(node_lines(node)), "align": "center",
-            "yanchor": "bottom" if side == "top" else "top",
-            "yshift": offset if side == "top" else -offset,
-            "font": {"size": LABEL_SIZE, "color": "#222222"},
-            "bgcolor": "rgba(255,255,255,0.85)", "borderpad": 2,
-            "hovertext": f"<b>{node}</b><br>entered {visits}×"}
+def _name_point(node: str, x: float, y: float, side: str, size: float) -> tuple[float, str]:
+    """(y, textposition) of a state's name: its near edge the ring's width plus 5 px away."""
+    offset = (size / 2 + RING_PX + 5) / ROW_PX
+    if side == "top":
+        return y + offset, "top center"
+    return y - offset, "bottom center"
 
 
 def name_box(x: float, y: float, side: str, size: float, label: str) -> Box:
@@ -331,9 +329,9 @@ def name_box(x: float, y: float, side: str, size: float, label: str) -> Box:
     return (x - w / 2, base, x + w / 2, base + h)
 
 
-def _draw(nodes, levels, visits, edges, pos) -> tuple[dict, dict, list[dict]]:
+def _draw(nodes, levels, visits, edges, pos) -> tuple[dict, dict, dict[str, str]]:
     traces = {name: {"x": [], "y": [], "text": [], "hovertext": [], "marker.size": [],
-                     "marker.color": []} for name in GRAPH_TRACES}
+                     "marker.color": [], "textposition": []} for name in GRAPH_TRACES}
     sizes = {n: node_size(visits[n]) for n in nodes}
     rows: dict[float, list[str]] = {}
     for n in sorted(nodes, key=lambda n: pos[n][0]):
@@ -342,14 +340,17 @@ def _draw(nodes, levels, visits, edges, pos) -> tuple[dict, dict, list[dict]]:
             for n, s in zip(members, _sides(y, len(members)), strict=True)}
     # What a count must keep clear of: the states and their names.
     taken: list[Box] = []
-    annotations = []
     for node in nodes:
         x, y = pos[node]
         r = sizes[node] / 2
         taken.append((x - r, y * ROW_PX - r, x + r, y * ROW_PX + r))
         taken.append(name_box(x, y, side[node], sizes[node], node))
-        annotations.append(_name_annotation(node, x, y, side[node], sizes[node],
-                                            visits[node]))
+        names = traces["names"]
+        name_y, position = _name_point(node, x, y, side[node], sizes[node])
+        names["x"].append(x)
+        names["y"].append(name_y)
+        names["text"].append("<br>".join(node_lines(node)))
+        names["textposition"].append(position)
         t = traces["nodes"]
         t["x"].append(x)
         t["y"].append(y)
@@ -380,7 +381,7 @@ def _draw(nodes, levels, visits, edges, pos) -> tuple[dict, dict, list[dict]]:
         counts["y"].append(y)
         counts["text"].append(text)
         counts["hovertext"].append(f"{a} → {b}: taken {weight}×")
-    return traces, curves, annotations
+    return traces, curves, side
 
 
 def state_graph(states: Sequence[StepState]) -> StateGraph:
@@ -390,9 +391,9 @@ def state_graph(states: Sequence[StepState]) -> StateGraph:
     edges = {(a, b): d["weight"] for a, b, d in graph.edges(data=True)}
     levels = {n: d["level"] for n, d in graph.nodes(data=True)}
     visits = {n: d["visits"] for n, d in graph.nodes(data=True)}
-    traces, curves, annotations = _draw(tuple(graph.nodes), levels, visits, edges, pos)
+    traces, curves, sides = _draw(tuple(graph.nodes), levels, visits, edges, pos)
     return StateGraph(tuple(graph.nodes), levels, visits, edges, pos, path, _came_from(path),
-                      traces, curves, annotations, width)
+                      traces, curves, sides, width)
 
 
 def highlight(graph: StateGraph, index: int) -> dict[str, dict]:
@@ -425,23 +426,21 @@ def _styles() -> dict[str, dict]:
         "here": {"mode": "markers", "hoverinfo": "skip",
                  "marker": {"symbol": "circle-open", "size": 46, "color": OKABE_ITO["orange"],
                             "line": {"width": 5}}},
+        "names": {"mode": "text", "hoverinfo": "skip", "cliponaxis": False,
+                  "textfont": {"size": LABEL_SIZE, "color": "#222222", "shadow": HALO}},
     }
 
 
 def _axes(graph: StateGraph) -> dict:
     return {"xaxis.range": [0, graph.width], "yaxis.range": list(Y_RANGE),
-            "xaxis.visible": False, "xaxis.fixedrange": True,
-            "annotations": graph.annotations}
+            "xaxis.visible": False, "xaxis.fixedrange": True}
 
 
-def _styled(style: dict, dotted: str):
-    """A dotted key's value in a trace style ("marker.size" → style["marker"]["size"])."""
-    node = style
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
+def _per_trace(graph: StateGraph, index: int) -> dict[str, dict]:
+    """Each trace's data for this graph and step: x and y, and whatever else it has."""
+    traces = {**graph.traces, **highlight(graph, index)}
+    return {name: {k: v for k, v in traces[name].items() if k in ("x", "y") or v != []}
+            for name in GRAPH_TRACES}
 
 
 TITLE = "vCPU states · arrows: the transitions the run took, N× how often (no count: once)"
@@ -465,29 +464,23 @@ def new_graph_figure(graph: StateGraph, index: int = 0, *, widget: bool = False)
                                 "zeroline": False, "tickfont": {"size": FONT_SIZE}}})
     if widget:
         fig._config = {**fig._config, "responsive": True}
-    apply_graph(fig, graph, index)
+    set_traces(fig, _per_trace(graph, index), GRAPH_INDEX)
+    fig.update_layout(_axes(graph))
     return fig
 
 
 def apply_graph(fig, graph: StateGraph, index: int) -> None:
-    """A new run's graph, in one update message (see figure.apply for why not validated).
-    The states' names replace the layout's annotations as a whole: the page and `to_dict()`
-    show them, while plotly's Python objects (`fig.layout.annotations`) keep the list the
-    figure was created with."""
-    per_trace = {**graph.traces, **highlight(graph, index)}
-    styles = _styles()
-    keys = ("x", "y", "text", "hovertext", "marker.size", "marker.color")
-    # Every trace gets every key; where the run has no per-point value the static style's
-    # value is sent again, so that no property is reset.
-    restyle = {k: [per_trace[n].get(k) or _styled(styles[n], k) for n in GRAPH_TRACES]
-               for k in keys}
-    for k in ("x", "y"):
-        restyle[k] = [per_trace[n][k] for n in GRAPH_TRACES]
-    fig.plotly_update(restyle_data=restyle, relayout_data=_axes(graph),
-                      trace_indexes=list(range(len(GRAPH_TRACES))))
+    """A new run's graph. Redraws only the traces (see figure.redraw_traces) unless the
+    graph needs a wider x axis than the figure has, which replots the whole figure."""
+    traces = _per_trace(graph, index)
+    if list(fig.layout.xaxis.range or ()) == [0, graph.width]:
+        redraw_traces(fig, traces, GRAPH_INDEX)
+        return
+    with fig.batch_update():
+        for name, props in traces.items():
+            fig.data[GRAPH_INDEX[name]].update(props)
+        fig.update_layout(_axes(graph))
 
 
 def show_graph_step(fig, graph: StateGraph, index: int) -> None:
-    with fig.batch_update():
-        for name, props in highlight(graph, index).items():
-            fig.data[GRAPH_TRACES.index(name)].update(props)
+    redraw_traces(fig, highlight(graph, index), GRAPH_INDEX)

@@ -89,6 +89,10 @@ CATEGORIES: tuple[Category, ...] = (
              label_rank=2),
 )
 CATEGORY = {c.key: c for c in CATEGORIES}
+# Categories whose marks carry a label; the others are drawn by a trace without plotly's text
+# layer, which costs render time per point even when a label is empty.
+LABELLED = frozenset(("key_instr", "window", "source", "inject", "exit_emulated", "exit",
+                      "deliver", "fail", "apic"))
 
 # Lanes, top to bottom inside one world's panel.
 LANES = ("L2", "L1", "L0", "HW")

@@ -20,7 +20,8 @@ from ..result import Result
 from ..scenario import Scenario, ScenarioError
 from ..scenarios import resolve
 from ..views.explain import step_html
-from ..views.figure import MARGIN_X, apply, new_figure, show_step
+from ..views.figure import MARGIN_X, LiveFigure
+from ..views.legend import legend_html
 from ..views.sequence import PLOT_PX, relabel
 from ..views.stategraph import apply_graph, new_graph_figure, show_graph_step
 from . import controls as ctl
@@ -57,7 +58,11 @@ class Lab(w.VBox):
         index = self._clamp(step)
         self._quiet = False  # set while the lab moves its own widgets
         self.controls = ctl.make_controls(base)
-        self.figure = new_figure(self.snapshot.sequence, self.world, index, widget=True)
+        self.diagram = LiveFigure(self.snapshot.sequence, self.world, index)
+        self.figure = self.diagram.widget
+        self.figure._view_count = 0  # the page counts the views it draws (see _after_diagram)
+        self._pending = None
+        self._step = index
         self.graph = new_graph_figure(self.snapshot.graphs[self.world], index, widget=True)
         self.player = Player(self.snapshot.steps(self.world), index)
         self.world_toggle = w.ToggleButtons(options=WORLDS, value=self.world,
@@ -93,7 +98,8 @@ class Lab(w.VBox):
 
     @property
     def step(self) -> int:
-        return self.player.value
+        """The step shown (the slider follows it; see _after_diagram)."""
+        return self._step
 
     @property
     def share_string(self) -> str:
@@ -102,7 +108,7 @@ class Lab(w.VBox):
     # -- layout ------------------------------------------------------------------------------
     def _children(self) -> list[w.Widget]:
         self.panel = ctl.panel(self.controls)
-        figure_box = w.Box([self.figure], layout=w.Layout(width="100%"))
+        figure_box = w.VBox([self.figure, w.HTML(legend_html())], layout=w.Layout(width="100%"))
         graph_box = w.Box([self.graph], layout=w.Layout(width="100%"))
         hint = w.HTML("<span style='color:#555'>Lab(\"nvmx1:…\") or <code>nvmxlab run "
                       "'nvmx1:…'</code> reproduces exactly this view.</span>")
@@ -158,14 +164,36 @@ class Lab(w.VBox):
 
     def _show_run(self, index: int) -> None:
         self.error = None
-        snap = self.snapshot
-        apply(self.figure, snap.sequence, self.world, index)
-        apply_graph(self.graph, snap.graphs[self.world], index)
+        self._step = index
+        self.diagram.show_run(self.snapshot.sequence, self.world, index)
+        self._after_diagram(self._show_the_rest)
+
+    def _show_the_rest(self) -> None:
+        """Everything a new run changes besides the diagram."""
+        snap, index = self.snapshot, self.step
         self._reset_player(index)
+        apply_graph(self.graph, snap.graphs[self.world], index)
         self.header.value = _header(snap.scenario)
         self.status.value = status.verdict(snap)
         self.compare.show(snap.scenario, snap.comparison)
         self._show_text(index)
+
+    def _after_diagram(self, update) -> None:
+        """Run `update` once the page has drawn the diagram's last change, or at once when no
+        page shows the lab.  The diagram is what a learner watches after a click: its repaint
+        waits for nothing else, and the graph, texts and comparison follow a moment later.
+        The page reports a drawn change back to the FigureWidget (plotly's trace and layout
+        deltas); `_view_count` (ipywidgets) tells whether any page shows it."""
+        self._pending = update
+        if not self.figure._view_count:
+            self._run_pending()
+        else:
+            self.figure.on_edits_completed(self._run_pending)
+
+    def _run_pending(self) -> None:
+        update, self._pending = self._pending, None
+        if update is not None:
+            update()
 
     def _reset_player(self, index: int) -> None:
         self._quiet = True
@@ -186,6 +214,7 @@ class Lab(w.VBox):
     def show_step(self, index: int) -> None:
         """Move the highlight to step `index`: no engine run, only the precomputed trace."""
         index = self._clamp(index)
+        self._step = index
         if self.player.value != index:
             self._quiet = True
             try:
@@ -193,7 +222,7 @@ class Lab(w.VBox):
             finally:
                 self._quiet = False
         snap = self.snapshot
-        show_step(self.figure, snap.sequence, self.world, index)
+        self.diagram.show_step(snap.sequence, self.world, index)
         show_graph_step(self.graph, snap.graphs[self.world], index)
         self._show_text(index)
 
@@ -215,7 +244,7 @@ class Lab(w.VBox):
         self.plot_px = plot_px
         sequence = relabel(self.snapshot.sequence, plot_px)
         self.snapshot = dataclasses.replace(self.snapshot, sequence=sequence)
-        apply(self.figure, sequence, self.world, self.step)
+        self.diagram.replot(sequence, self.world, self.step)
 
     def _on_world(self, change: dict) -> None:
         if self._quiet:

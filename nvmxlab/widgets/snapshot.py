@@ -1,12 +1,15 @@
 """Everything the lab shows for one configuration, computed once when a control changes.
 
-Both worlds are run, compared and mapped to diagram data up front; playing, stepping and
-scrubbing only index into this immutable snapshot, so going back never runs the engine again.
+Both worlds are run and mapped to diagram data up front; the comparison and the state graphs
+are worked out the first time they are asked for (after the diagram is on its way to the
+page).  Playing, stepping and scrubbing only index into this immutable snapshot, so going
+back never runs the engine again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from .. import engine
 from ..checker import Comparison, compare
@@ -19,17 +22,18 @@ from ..views.stategraph import StateGraph, state_graph
 @dataclass(frozen=True)
 class Snapshot:
     scenario: Scenario
-    comparison: Comparison
+    nested: Result
+    bare: Result
     sequence: SequenceData
-    graphs: dict[str, StateGraph]  # per world
 
-    @property
-    def nested(self) -> Result:
-        return self.comparison.nested
+    @cached_property
+    def comparison(self) -> Comparison:
+        return compare(self.nested, self.bare)
 
-    @property
-    def bare(self) -> Result:
-        return self.comparison.bare
+    @cached_property
+    def graphs(self) -> dict[str, StateGraph]:
+        """The state graph of each world."""
+        return {w: state_graph(self.sequence.worlds[w].states) for w in self.sequence.worlds}
 
     def steps(self, world: str) -> int:
         """How many steps of `world` the diagram holds (what the step slider ranges over)."""
@@ -41,6 +45,4 @@ def take(scenario: Scenario, plot_px: float = PLOT_PX) -> Snapshot:
     # Through the module, so that tests and benchmarks can count engine runs.
     nested = engine.run(scenario, "nested")
     bare = engine.run(scenario, "bare")
-    sequence = build({"nested": nested, "bare": bare}, plot_px)
-    graphs = {w: state_graph(sequence.worlds[w].states) for w in sequence.worlds}
-    return Snapshot(scenario, compare(nested, bare), sequence, graphs)
+    return Snapshot(scenario, nested, bare, build({"nested": nested, "bare": bare}, plot_px))

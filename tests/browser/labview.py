@@ -43,13 +43,19 @@ PIN_BASED = "PIN_BASED_EXT_INTR_MASK"
 ACK_ON_EXIT = "VM_EXIT_ACK_INTR_ON_EXIT"
 LABEL = "lab (seed-interrupt, PIN_BASED_EXT_INTR_MASK)"
 
-# The text of every label drawn on the sequence diagram (mark labels, panel titles), in
-# document order. Plotly draws a mark's label as a <text> in a `textpoint` group.
+# The text of every label the page's plotly has drawn on the sequence diagram (mark labels,
+# ticks, panel titles), trace by trace in data order: read from the figure the page holds
+# (`_fullData`) rather than from its <text> nodes, whose document order and number depend on
+# which steps were on the view's page before (plotly keeps nodes of steps that stay on it).
 _DRAWN_LABELS = """(selector) => {
-  const figure = document.querySelector(selector);
-  if (!figure) return null;
-  return Array.from(figure.querySelectorAll('.textpoint text, .annotation-text'),
-                    (node) => node.textContent);
+  const holder = document.querySelector(selector);
+  const figure = holder && (holder.matches('.js-plotly-plot')
+    ? holder : holder.querySelector('.js-plotly-plot'));
+  if (!figure || !figure._fullData) return null;
+  return figure._fullData
+    .filter((trace) => trace.visible === true && trace.mode && trace.mode.includes('text'))
+    .flatMap((trace) => Array.isArray(trace.text) ? trace.text : [trace.text])
+    .filter((text) => typeof text === 'string' && text !== '');
 }"""
 
 # Where the step highlight (the open circle on the current step) is drawn: the SVG transform

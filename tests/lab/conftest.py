@@ -56,13 +56,14 @@ def engine_runs(monkeypatch) -> RunCounter:
 
 
 def mark_points(fig) -> dict[str, tuple[float, float, str]]:
-    """Every mark in a sequence figure: id ("world:seq") → (x, y, trace name)."""
-    from nvmxlab.views.sequence import TRACE_NAMES
+    """Every mark in a sequence figure: id ("world:seq") → (x, y, marker symbol)."""
+    from nvmxlab.views.sequence import MARK_TRACES, TRACE_INDEX
 
     points = {}
-    for name, trace in zip(TRACE_NAMES, fig.data, strict=True):
-        if name.startswith("mark:"):
-            for pid, x, y in zip(trace.ids, trace.x, trace.y, strict=True):
-                assert pid not in points, f"{pid} drawn twice"
-                points[pid] = (x, y, name)
+    for name in MARK_TRACES:
+        trace = fig.data[TRACE_INDEX[name]]
+        for pid, x, y, symbol in zip(trace.ids, trace.x, trace.y, trace.marker.symbol,
+                                     strict=True):
+            assert pid not in points, f"{pid} drawn twice"
+            points[pid] = (x, y, symbol)
     return points

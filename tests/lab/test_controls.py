@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import nvmxlab
-from nvmxlab.views.sequence import TRACE_NAMES
+from nvmxlab.views.sequence import MARK_TRACES, TRACE_NAMES
 from nvmxlab.widgets import Lab, timing
 
 # control key → (a value to switch to, what the scenario must then say)
@@ -25,9 +25,12 @@ OPENED_ON = {"l2.rflags_if": "pin-based-off", "bugs": "at-vmlaunch"}
 
 
 def figure_data(lab: Lab) -> list:
-    return [(tuple(t.x), tuple(t.y), tuple(t.hovertext or ()))
+    """The marks and arrows drawn, in the run's own steps (the lab draws the view's page)."""
+    left = lab.diagram.left
+    return [(tuple(None if x is None else x + left for x in t.x), tuple(t.y),
+             tuple(t.hovertext or ()))
             for t, n in zip(lab.figure.data, TRACE_NAMES, strict=True)
-            if n.startswith(("mark:", "arrow:"))]
+            if n in MARK_TRACES or n.startswith("arrow:")]
 
 
 def test_the_controls_are_keyed_by_the_scenario_key_they_set(lab):
@@ -124,3 +127,22 @@ def test_a_scenario_without_interrupts_disables_the_timing_control():
         assert lab.error is None
     finally:
         lab.close()
+
+
+def test_on_a_page_the_rest_of_the_lab_follows_once_the_diagram_is_drawn(lab):
+    lab.figure._view_count = 1  # as the page reports when it shows the lab
+    before = (lab.status.value, lab.step_text.value)
+    lab.controls["vmcs12.ack_interrupt_on_exit"].value = True  # a failed VM entry instead
+    assert (lab.status.value, lab.step_text.value) == before
+    waiting = list(lab.figure._waiting_edit_callbacks)
+    assert waiting  # plotly calls these when the page reports the diagram's edit done
+    for done in waiting:
+        done()
+    assert lab.status.value != before[0]
+    assert lab.player.slider.max == lab.snapshot.steps("nested") - 1
+
+
+def test_without_a_page_the_whole_lab_updates_at_once(lab):
+    before = lab.status.value
+    lab.controls["vmcs12.ack_interrupt_on_exit"].value = True
+    assert lab.status.value != before

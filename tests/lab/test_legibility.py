@@ -6,9 +6,9 @@ import pytest
 
 import nvmxlab
 from nvmxlab.views import runs_of, state_graph_figure
-from nvmxlab.views.figure import LABELLED, new_figure
+from nvmxlab.views.figure import new_figure
 from nvmxlab.views.labels import text_offset, text_px
-from nvmxlab.views.sequence import build, view_width_for
+from nvmxlab.views.sequence import MARK_TRACES, build
 from nvmxlab.views.stategraph import (
     LINE_PX,
     PLOT_WIDTH,
@@ -18,23 +18,23 @@ from nvmxlab.views.stategraph import (
     state_graph,
 )
 from nvmxlab.views.states import step_states
-from nvmxlab.views.style import CATEGORIES, CATEGORY, LABEL_SIZE
+from nvmxlab.views.style import CATEGORIES, CATEGORY, LABEL_SIZE, LABELLED
 
 WIDTHS = (680, 1100)  # plot px: the lab in a 1280 x 720 window; a wide page
 
 
 def drawn_labels(data, plot_px: float) -> list[tuple]:
     """(row, left px, right px, text) of every label the diagram draws."""
-    scale = plot_px / (min(data.timeline.width, view_width_for(plot_px)) + 1.5)
+    scale = plot_px / data.view_width  # the x axis always spans view_width steps
     out = []
-    for name, trace in data.traces.items():
-        if not name.startswith("mark:"):
-            continue
-        category = CATEGORY[name[5:]]
-        for x, y, text, position in zip(trace["x"], trace["y"], trace["text"],
-                                        trace["textposition"], strict=True):
+    for name in MARK_TRACES:
+        trace = data.traces[name]
+        for x, y, text, position, key in zip(trace["x"], trace["y"], trace["text"],
+                                             trace["textposition"], trace["category"],
+                                             strict=True):
             if not text:
                 continue
+            category = CATEGORY[key]
             side, align = position.split()
             width, offset, at = text_px(text, LABEL_SIZE), text_offset(category.size), x * scale
             left = {"center": at - width / 2, "right": at + offset,
@@ -57,13 +57,12 @@ def test_transitions_keep_their_labels_and_only_lesser_ones_give_way(name):
     data = build(runs_of(name), WIDTHS[0])
     asked = {f"{w}:{e.seq}": mark.label for w, wt in data.worlds.items()
              for e, mark in zip(wt.events, wt.marks, strict=True) if mark.label}
-    for trace_name, trace in data.traces.items():
-        if not trace_name.startswith("mark:"):
-            continue
-        for pid, text, hover in zip(trace["ids"], trace["text"], trace["hovertext"],
-                                    strict=True):
+    for trace_name in MARK_TRACES:
+        trace = data.traces[trace_name]
+        for pid, text, hover, key in zip(trace["ids"], trace["text"], trace["hovertext"],
+                                         trace["category"], strict=True):
             if pid in asked and not text:
-                assert CATEGORY[trace_name[5:]].label_rank < 2, asked[pid]
+                assert CATEGORY[key].label_rank < 2, asked[pid]
                 assert hover, pid  # still there when pointed at
             elif pid in asked:
                 assert text == asked[pid]
@@ -71,7 +70,7 @@ def test_transitions_keep_their_labels_and_only_lesser_ones_give_way(name):
 
 def test_labels_of_a_seed_run_stay_inside_the_x_axis(seed_runs):
     data = build(seed_runs, WIDTHS[1])
-    scale = WIDTHS[1] / (min(data.timeline.width, data.view_width) + 1.5)
+    scale = WIDTHS[1] / data.view_width
     for _, left, right, text in drawn_labels(data, WIDTHS[1]):
         assert left >= -1.0 * scale - 1e-6 and right <= (data.timeline.width + 0.5) * scale, text
 
@@ -92,9 +91,12 @@ def test_label_text_has_at_least_aa_contrast_on_the_panels(category):
 def test_diagram_text_is_projector_sized(seed_data):
     fig = new_figure(seed_data)
     assert fig.layout.font.size >= 16
-    assert all(t.textfont.size >= 14 for t in fig.data if t.mode and "text" in t.mode)
+    sizes = [size for t in fig.data if t.mode and "text" in t.mode
+             for size in (t.textfont.size if isinstance(t.textfont.size, tuple)
+                          else (t.textfont.size,))]
+    assert sizes and min(sizes) >= 14
     graph = state_graph_figure(seed_data.worlds["nested"].result)
-    assert graph.to_dict()["layout"]["annotations"][0]["font"]["size"] >= 14
+    assert all(t.textfont.size >= 14 for t in graph.data if t.mode and "text" in t.mode)
 
 
 def overlap(a, b, pad: float = 2.0) -> bool:
@@ -104,12 +106,11 @@ def overlap(a, b, pad: float = 2.0) -> bool:
 
 
 def name_boxes(graph) -> list[tuple]:
-    """The px box of every state's name (annotations come in the order of graph.nodes)."""
+    """The px box of every state's name."""
     boxes = []
-    for node, note in zip(graph.nodes, graph.annotations, strict=True):
+    for node in graph.nodes:
         x, y = graph.positions[node]
-        side = "top" if note["yanchor"] == "bottom" else "bottom"
-        boxes.append(name_box(x, y, side, node_size(graph.visits[node]), node))
+        boxes.append(name_box(x, y, graph.sides[node], node_size(graph.visits[node]), node))
     return boxes
 
 

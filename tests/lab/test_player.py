@@ -8,8 +8,9 @@ from nvmxlab.views.sequence import TRACE_INDEX
 
 
 def cursor(lab) -> tuple:
+    """Where the highlight is, in the run's own steps (the lab draws the view's page)."""
     focus = lab.figure.data[TRACE_INDEX["focus"]]
-    return focus.x[0], focus.y[0]
+    return focus.x[0] + lab.diagram.left, focus.y[0]
 
 
 def test_stepping_forward_and_back_never_runs_the_engine(lab, engine_runs):
@@ -79,5 +80,5 @@ def test_a_narrow_page_shows_fewer_steps_at_once_without_running_the_engine(lab,
     narrow = lab.snapshot.sequence.view_width
     assert narrow < wide
     low, high = lab.figure.layout.xaxis.range
-    assert high - low <= narrow + 1e-9
+    assert high - low == narrow
     assert engine_runs.calls == 0

@@ -12,9 +12,9 @@ import nvmxlab
 from nvmxlab.trace import Event
 from nvmxlab.views import sequence_figure
 from nvmxlab.views.classify import classify
-from nvmxlab.views.figure import apply, new_figure, show_step
-from nvmxlab.views.sequence import MAX_EVENTS, TRACE_INDEX, TRACE_NAMES, build
-from nvmxlab.views.style import CATEGORIES, GREY, LIGHT_GREY, OKABE_ITO, lane_y
+from nvmxlab.views.figure import LiveFigure, new_figure
+from nvmxlab.views.sequence import MARK_TRACES, MAX_EVENTS, TRACE_INDEX, TRACE_NAMES, build
+from nvmxlab.views.style import CATEGORIES, CATEGORY, GREY, LIGHT_GREY, OKABE_ITO, lane_y
 
 from .conftest import mark_points
 
@@ -30,8 +30,7 @@ def arrows(fig, category: str) -> list[tuple[float, float, float]]:
 def test_every_event_of_both_worlds_is_drawn_exactly_once(name):
     runs = nvmxlab.check(nvmxlab.resolve(name))
     fig = sequence_figure(runs)
-    drawn = Counter(pid for t, n in zip(fig.data, TRACE_NAMES, strict=True)
-                    if n.startswith("mark:") for pid in t.ids)
+    drawn = Counter(pid for n in MARK_TRACES for pid in fig.data[TRACE_INDEX[n]].ids)
     expected = {f"{world}:{e.seq}" for world, r in (("nested", runs.nested),
                                                      ("bare", runs.bare)) for e in r.events}
     assert set(drawn) == expected
@@ -99,21 +98,41 @@ def test_an_injection_arrow_points_at_the_level_it_injects_into(seed_data):
         (a, b) for _, a, b in arrows(fig, "inject")}
 
 
+def labels_of(data, category: str) -> list[str]:
+    trace = data.traces["labelled"]
+    return [t for t, c in zip(trace["text"], trace["category"], strict=True) if c == category]
+
+
 def test_idt_deliveries_are_labelled_with_their_vector(seed_data):
-    fig = new_figure(seed_data)
-    assert "IDT 0x30" in fig.data[TRACE_INDEX["mark:deliver"]].text
+    assert "IDT 0x30" in labels_of(seed_data, "deliver")
+    assert "IDT 0x30" in new_figure(seed_data).data[TRACE_INDEX["labelled"]].text
 
 
 def test_sti_and_eoi_are_labelled_marks(seed_data):
-    labels = set(new_figure(seed_data).data[TRACE_INDEX["mark:key_instr"]].text)
-    assert {"STI", "EOI"} <= labels
+    assert {"STI", "EOI"} <= set(labels_of(seed_data, "key_instr"))
+
+
+def test_each_mark_has_its_categorys_symbol_colour_and_size(seed_data):
+    for name in MARK_TRACES:
+        t = seed_data.traces[name]
+        for key, symbol, color, size in zip(t["category"], t["marker.symbol"],
+                                            t["marker.color"], t["marker.size"], strict=True):
+            c = CATEGORY[key]
+            assert (symbol, color, size) == (c.symbol, c.color, c.size)
+
+
+def test_later_categories_are_drawn_over_earlier_ones(seed_data):
+    order = [c.key for c in CATEGORIES]
+    for name in MARK_TRACES:
+        ranks = [order.index(k) for k in seed_data.traces[name]["category"]]
+        assert ranks == sorted(ranks)
 
 
 def test_hover_shows_the_full_step_name_why_and_fields(seed_runs, seed_data):
     fig = new_figure(seed_data)
     exit_ = next(e for e in seed_runs["nested"].events
                  if e.kind == "vmexit" and e.data["reason"] == "EXTERNAL_INTERRUPT")
-    trace = fig.data[TRACE_INDEX["mark:exit"]]
+    trace = fig.data[TRACE_INDEX["labelled"]]
     text = trace.hovertext[list(trace.ids).index(f"nested:{exit_.seq}")]
     assert "EXTERNAL_INTERRUPT" in text
     assert "external-interrupt exiting" in text  # the why
@@ -125,7 +144,7 @@ def test_an_event_kind_the_views_do_not_know_is_still_drawn(seed_runs):
     novel = Event(len(nested.events), "L0", "brand_new_kind", "future_kvm_function", "why")
     result = dataclasses.replace(nested, events=(*nested.events, novel))
     points = mark_points(new_figure(build({"nested": result})))
-    assert points[f"nested:{novel.seq}"][2] == "mark:step"
+    assert points[f"nested:{novel.seq}"][2] == CATEGORY["step"].symbol
 
 
 def test_colours_are_okabe_ito_or_neutral_grey():
@@ -142,23 +161,44 @@ def test_the_figure_is_valid_plotly(seed_data):
     go.Figure(new_figure(seed_data).to_dict())  # validates every property
 
 
-def test_a_new_run_is_one_update_message_and_a_step_is_one(seed_data, seed_runs):
-    fig = new_figure(seed_data, widget=True)
+def test_a_new_run_is_one_message_that_redraws_traces_only(seed_data, seed_runs):
+    live = LiveFigure(seed_data, "nested", 0)
+    sent, replots = [], []
+    live.widget._send_animate_msg = lambda **msg: sent.append(msg)
+    live.widget._send_update_msg = lambda *a, **k: replots.append(1)
+    live.show_run(build({"nested": seed_runs["nested"]}), "nested", 3)
+    assert len(sent) == 1 and not replots
+    assert sent[0]["relayout_data"] == {}  # the axes never move
+    assert sent[0]["animation_opts"]["frame"]["redraw"] is False
+
+
+def test_a_step_within_the_page_redraws_the_cursor_only(seed_data):
+    live = LiveFigure(seed_data, "nested", 20)
     sent = []
-    fig._send_update_msg = lambda *a, **k: sent.append(1)
-    apply(fig, build({"nested": seed_runs["nested"]}), "nested", 3)
-    assert len(sent) == 1
-    show_step(fig, seed_data, "nested", 10)
-    assert len(sent) == 2
+    live.widget._send_animate_msg = lambda **msg: sent.append(msg)
+    live.show_step(seed_data, "nested", 21)
+    moved = {TRACE_INDEX[n] for n in ("titles", "veil", "cursor", "focus")}
+    assert len(sent) == 1 and set(sent[0]["trace_indexes"]) == moved
+
+
+def test_a_step_past_the_edge_of_the_view_turns_the_page(seed_data):
+    live = LiveFigure(seed_data, "nested", 0)
+    left = live.left
+    last = len(seed_data.worlds["nested"].events) - 1
+    live.show_step(seed_data, "nested", last)
+    assert live.left > left
+    x, _ = seed_data.worlds["nested"].position(last)
+    assert live.left <= x <= live.left + seed_data.view_width
+    assert list(live.widget.layout.xaxis.range) == [0.0, seed_data.view_width]
 
 
 def test_traces_are_created_once_and_never_added(seed_data, seed_runs):
-    fig = new_figure(seed_data, widget=True)
-    count = len(fig.data)
+    live = LiveFigure(seed_data, "nested", 0)
+    count = len(live.widget.data)
     for step in range(0, 40, 7):
-        show_step(fig, seed_data, "nested", step)
-    apply(fig, build({"bare": seed_runs["bare"]}), "bare", 0)
-    assert len(fig.data) == count == len(TRACE_NAMES)
+        live.show_step(seed_data, "nested", step)
+    live.show_run(build({"bare": seed_runs["bare"]}), "bare", 0)
+    assert len(live.widget.data) == count == len(TRACE_NAMES)
 
 
 def test_the_cursor_marks_the_current_step(seed_data):
@@ -173,12 +213,13 @@ def test_a_run_longer_than_the_drawing_limit_is_cut_and_says_so(seed):
     assert len(result.events) > MAX_EVENTS
     fig = sequence_figure(result)
     assert len(mark_points(fig)) == MAX_EVENTS
-    assert f"first {MAX_EVENTS}" in fig.layout.annotations[-1].text
+    assert f"first {MAX_EVENTS}" in fig.data[TRACE_INDEX["titles"]].text[-1]
 
 
 @pytest.mark.parametrize("name", ["seed-interrupt", "nmi-window", "ack-on-exit-refused"])
 def test_every_label_is_in_a_trace_that_draws_text(name):
     fig = sequence_figure(name)
-    for trace, trace_name in zip(fig.data, TRACE_NAMES, strict=True):
-        if trace_name.startswith("mark:") and any(trace.text):
+    for trace_name in MARK_TRACES:
+        trace = fig.data[TRACE_INDEX[trace_name]]
+        if any(trace.text or ()):
             assert "text" in trace.mode, trace_name

@@ -1,0 +1,39 @@
+"""The sequence diagram's legend as HTML, for the lab.
+
+The lab's FigureWidget draws no plotly legend: its entries are traces of their own, which
+plotly would set up again on every redraw (see redraw.py).  This legend says the same with
+the same colours and a glyph close to each plotly symbol.
+"""
+
+from __future__ import annotations
+
+import html
+
+from .style import CATEGORIES, LABEL_SIZE
+
+GLYPHS = {
+    "circle": "●", "hexagon": "⬢", "square": "■", "diamond-tall": "⧫", "hourglass": "⧗",
+    "star-diamond": "✦", "diamond": "◆", "triangle-up-open": "△", "triangle-up": "▲",
+    "triangle-down-open": "▽", "triangle-down": "▼", "star": "★", "x": "✖",
+}
+BANDS = (("rgba(86,180,233,0.55)", 10, "interrupt / NMI window open"),
+         ("rgba(0,0,0,0.15)", 6, "who runs (level executing)"))
+
+
+def _item(mark: str, text: str) -> str:
+    return (f"<span style='white-space:nowrap;margin-right:18px'>{mark} "
+            f"{html.escape(text)}</span>")
+
+
+def legend_html() -> str:
+    items = [_item(f"<span style='display:inline-block;width:28px;height:{h}px;"
+                   f"background:{color};vertical-align:middle'></span>", text)
+             for color, h, text in BANDS]
+    for c in CATEGORIES:
+        glyph = GLYPHS[c.symbol]
+        # The same outline for the light symbols as on the diagram.
+        outline = ";-webkit-text-stroke:0.6px #333333" if c.key == "apic" else ""
+        items.append(_item(f"<span style='color:{c.color};font-size:{LABEL_SIZE + 4}px"
+                           f"{outline}'>{glyph}</span>", c.label))
+    return (f"<div class='nvmx-legend' style='font-size:{LABEL_SIZE}px;line-height:1.9;"
+            f"padding-left:160px'>" + "".join(items) + "</div>")

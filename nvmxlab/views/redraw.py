@@ -1,0 +1,42 @@
+"""Redrawing some traces of a plotly figure without replotting the whole figure.
+
+`Plotly.update` (what plotly_update and batch_update send) replots everything: axes, shapes,
+legend and every trace; plotly's batch_animate() validates every element in Python and then
+asks Plotly.animate for a full redraw as well.  `redraw_traces` applies a change to the
+Python figure the way plotly_update does (`_perform_plotly_update`) and sends a FigureWidget
+one Plotly.animate message with `frame.redraw` off: plotly.js re-plots just those (scatter)
+traces and leaves everything else as it is drawn.  The layout is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import plotly.graph_objects as go
+
+NO_REDRAW = {"transition": {"duration": 0}, "frame": {"duration": 0, "redraw": False}}
+
+
+def set_traces(fig: go.Figure, traces: Mapping[str, dict], index: Mapping[str, int]) -> None:
+    """Set the traces' properties (name → {key: value}; `index` maps a name to its trace) in
+    the Python figure, one restyle per set of keys: plotly checks every key it is given
+    against every trace it is given."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, props in traces.items():
+        groups.setdefault(tuple(props), []).append(name)
+    for keys, names in groups.items():
+        fig._perform_plotly_update(
+            restyle_data={k: [traces[n][k] for n in names] for k in keys},
+            trace_indexes=[index[n] for n in names])
+
+
+def redraw_traces(fig: go.Figure, traces: Mapping[str, dict], index: Mapping[str, int]
+                  ) -> None:
+    """Set `traces` on `fig` and, on a FigureWidget, redraw only them on the page (the
+    message goes first: the page can draw while Python updates its copy)."""
+    if isinstance(fig, go.FigureWidget):
+        names = list(traces)
+        fig._send_animate_msg(styles_data=[traces[n] for n in names], relayout_data={},
+                              trace_indexes=[index[n] for n in names],
+                              animation_opts=NO_REDRAW)
+    set_traces(fig, traces, index)
