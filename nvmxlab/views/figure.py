@@ -1,10 +1,9 @@
 """Plotly figures for the sequence diagram: created once, then updated in place.
 
-`new_figure()` builds the fixed traces; `apply()` puts a new run's data in and `show_step()`
-moves the cursor.  Both redraw only the traces they change: on a FigureWidget they send one
-`Plotly.animate` message with `redraw: false` (see `redraw_traces`), so plotly re-plots those
-traces and leaves the axes, shapes and legend as they are.  The layout never changes after
-creation except for the x range, and that only when the view turns a page.
+`new_figure()` builds a figure with the fixed traces, its x axis on the view around the
+cursor (static exports, slides).  `LiveFigure` is the lab's FigureWidget: a new run or step
+redraws only the traces it changes (see redraw.py), and its layout never changes after
+creation except when the plot's width does.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-from .redraw import redraw_traces, set_traces
+from .redraw import redraw_traces, replot_traces, set_traces
 from .sequence import (
     ARROW_CATEGORIES,
     DATA_TRACES,
@@ -56,11 +55,11 @@ def _mark_style(name: str) -> dict:
 def _legend_style(key: str) -> dict:
     """An empty trace that only draws a category's legend entry, never updated."""
     c = CATEGORY[key]
-    outline = "#333333" if key == "apic" else c.color
+    outline, width = c.outline
     return {"mode": "markers", "name": c.label, "legendgroup": key, "hoverinfo": "skip",
             "x": [None], "y": [None],
             "marker": {"symbol": c.symbol, "size": c.size, "color": c.color,
-                       "line": {"color": outline, "width": 2 if "open" in c.symbol else 1}}}
+                       "line": {"color": outline, "width": width}}}
 
 
 def _arrow_style(key: str) -> dict:
@@ -230,8 +229,5 @@ class LiveFigure:
         """`data` laid out for a new plot width: redraw the whole figure (the page has laid it
         out anew), the axis spanning the new view width."""
         moved, self.left = self._page(data, world, index)
-        # batch_update, unlike one plotly_update, leaves a property a trace is not given as it is.
-        with self.widget.batch_update():
-            for name, props in _shifted({**_run_traces(data), **moved}, self.left).items():
-                self.widget.data[TRACE_INDEX[name]].update(props)
-            self.widget.layout.xaxis.range = [0.0, data.view_width]
+        replot_traces(self.widget, _shifted({**_run_traces(data), **moved}, self.left),
+                      TRACE_INDEX, {"xaxis.range": [0.0, data.view_width]})

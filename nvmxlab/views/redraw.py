@@ -5,7 +5,8 @@ legend and every trace; plotly's batch_animate() validates every element in Pyth
 asks Plotly.animate for a full redraw as well.  `redraw_traces` applies a change to the
 Python figure the way plotly_update does (`_perform_plotly_update`) and sends a FigureWidget
 one Plotly.animate message with `frame.redraw` off: plotly.js re-plots just those (scatter)
-traces and leaves everything else as it is drawn.  The layout is left alone.
+traces and leaves everything else as it is drawn.  The layout is left alone; a change that
+needs a new layout goes through `replot_traces`, which replots the whole figure.
 """
 
 from __future__ import annotations
@@ -40,3 +41,13 @@ def redraw_traces(fig: go.Figure, traces: Mapping[str, dict], index: Mapping[str
                               trace_indexes=[index[n] for n in names],
                               animation_opts=NO_REDRAW)
     set_traces(fig, traces, index)
+
+
+def replot_traces(fig: go.Figure, traces: Mapping[str, dict], index: Mapping[str, int],
+                  relayout: dict) -> None:
+    """Set `traces` and `relayout` on `fig` and replot the whole figure (one Plotly.update).
+    batch_update, unlike one plotly_update, leaves a property a trace is not given as it is."""
+    with fig.batch_update():
+        for name, props in traces.items():
+            fig.data[index[name]].update(props)
+        fig.update_layout(relayout)

@@ -173,12 +173,11 @@ def _add_marks(traces: dict, wt: WorldTrace, placer: LabelPlacer,
 
 def _mark_point(category, label: str) -> dict:
     """A mark's look, point by point: one trace draws every category."""
-    open_ = "open" in category.symbol
+    outline, width = category.outline
     return {"category": category.key, "text": label, "textposition": category.text_position,
             "marker.symbol": category.symbol, "marker.size": category.size,
-            "marker.color": category.color,
-            "marker.line.color": "#333333" if category.key == "apic" else category.color,
-            "marker.line.width": 2 if open_ else 1, "textfont.color": category.text_color,
+            "marker.color": category.color, "marker.line.color": outline,
+            "marker.line.width": width, "textfont.color": category.text_color,
             "hoverlabel.bordercolor": category.color}
 
 

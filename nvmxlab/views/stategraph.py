@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .labels import text_px
-from .redraw import redraw_traces, set_traces
+from .redraw import redraw_traces, replot_traces, set_traces
 from .states import StepState
 from .style import FONT, FONT_SIZE, GREY, HALO, LABEL_SIZE, OKABE_ITO
 
@@ -470,16 +470,13 @@ def new_graph_figure(graph: StateGraph, index: int = 0, *, widget: bool = False)
 
 
 def apply_graph(fig, graph: StateGraph, index: int) -> None:
-    """A new run's graph. Redraws only the traces (see figure.redraw_traces) unless the
-    graph needs a wider x axis than the figure has, which replots the whole figure."""
+    """A new run's graph. Redraws only the traces (see redraw.py) unless the graph needs
+    another x axis than the figure has, which replots the whole figure."""
     traces = _per_trace(graph, index)
     if list(fig.layout.xaxis.range or ()) == [0, graph.width]:
         redraw_traces(fig, traces, GRAPH_INDEX)
-        return
-    with fig.batch_update():
-        for name, props in traces.items():
-            fig.data[GRAPH_INDEX[name]].update(props)
-        fig.update_layout(_axes(graph))
+    else:
+        replot_traces(fig, traces, GRAPH_INDEX, _axes(graph))
 
 
 def show_graph_step(fig, graph: StateGraph, index: int) -> None:

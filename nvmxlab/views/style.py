@@ -58,6 +58,13 @@ class Category:
     def text_color(self) -> str:
         return TEXT_COLORS.get(self.color, self.color)
 
+    @property
+    def outline(self) -> tuple[str, int]:
+        """(colour, width) of the mark's outline: dark round the light APIC square, wider
+        for the open symbols, which are nothing but outline."""
+        return ("#333333" if self.key == "apic" else self.color,
+                2 if "open" in self.symbol else 1)
+
 
 # Drawing order: later categories are drawn on top of earlier ones.  Labels of rank 2 (the
 # transitions the lab is about) are always drawn; the others give way where the row is full
