@@ -24,12 +24,14 @@ from .sequence import (
     cursor,
 )
 from .style import (
+    BARE_PANEL,
     CATEGORIES,
     CATEGORY,
     FONT,
     FONT_SIZE,
     HALO,
     LABEL_SIZE,
+    LANE_LINE,
     LANE_NAMES,
     LANES,
     OKABE_ITO,
@@ -42,6 +44,8 @@ HEIGHT = 800  # lanes about 60 px apart: room for a row of labels on either side
 WIDGET_HEIGHT = 640  # the same without the plotly legend
 MARGIN_LEFT = 160  # the lane names
 MARGIN_X = MARGIN_LEFT + 20  # left + right margins, in px: the plot area is the rest
+# The lab's FigureWidget: every trace but the legend's (which come last, so TRACE_INDEX holds).
+WIDGET_TRACES = tuple(name for name in TRACE_NAMES if name not in LEGEND_TRACES)
 
 
 def _mark_style(name: str) -> dict:
@@ -72,6 +76,8 @@ def _arrow_style(key: str) -> dict:
 def trace_styles() -> dict[str, dict]:
     """The static look of every trace, by name (data comes separately)."""
     styles = {
+        "panels": {"mode": "lines", "fill": "toself", "fillcolor": BARE_PANEL,
+                   "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False},
         "grid": {"mode": "lines", "hoverinfo": "skip", "showlegend": False,
                  "line": {"color": "#E6E6E6", "width": 1}},
         "running": {"mode": "lines", "name": "who runs (level executing)", "hoverinfo": "skip",
@@ -116,35 +122,26 @@ def _lane_ticks() -> tuple[list[float], list[str]]:
     return vals, text
 
 
-def _shapes() -> list[dict]:
-    shapes = []
-    for world in WORLDS:
-        top, bottom = lane_y(world, "L2") + 0.5, lane_y(world, "HW") - 0.5
-        shapes.append({"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "y0": bottom,
-                       "y1": top, "layer": "below", "line": {"width": 0},
-                       "fillcolor": "#F4F4F4" if world == "bare" else "#FBFBFB"})
-        for level in LANES:
-            y = lane_y(world, level)
-            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": y, "y1": y,
-                           "layer": "below", "line": {"color": "#D9D9D9", "width": 1}})
-    return shapes
-
-
 def base_layout() -> dict:
     tickvals, ticktext = _lane_ticks()
     return {
         # autosize: fill the notebook's width (plotly's own default is a fixed 700 px).
-        "template": "plotly_white", "height": HEIGHT, "autosize": True,
-        "font": {"family": FONT, "size": FONT_SIZE},
+        # No template: plotly.js would merge one into the figure on every redraw, and
+        # plotly_white's few settings that matter are here (font colour, automargin).
+        "template": "none", "height": HEIGHT, "autosize": True,
+        "paper_bgcolor": "white", "plot_bgcolor": "white",
+        "font": {"family": FONT, "size": FONT_SIZE, "color": "#2A3F5F"},
         "margin": {"l": MARGIN_LEFT, "r": MARGIN_X - MARGIN_LEFT, "t": 36, "b": 20},
         # Its tick labels and grid are the "ticks" and "grid" traces (see sequence._add_ticks).
         "xaxis": {"title": {"text": "guest-visible time: instructions retired by L1 and L2",
                             "standoff": 28},
                   "zeroline": False, "showgrid": False, "showticklabels": False,
-                  "ticks": ""},
+                  "ticks": "", "automargin": True},
+        # The lanes are the y axis's grid lines, one per tick: shapes would cost a redraw of
+        # their own on every update, and the bare metal panel's shade is the "panels" trace.
         "yaxis": {"tickvals": tickvals, "ticktext": ticktext, "range": list(y_span()),
-                  "fixedrange": True, "showgrid": False, "zeroline": False},
-        "shapes": _shapes(),
+                  "fixedrange": True, "showgrid": True, "gridcolor": LANE_LINE, "gridwidth": 1,
+                  "zeroline": False, "ticks": "", "automargin": True},
         # At the bottom of the figure: the plot area shrinks to make room for however many
         # rows the legend takes at the page's width, so it never covers the axis title.
         # One trace draws every category's marks: clicking an entry could hide none of them.
@@ -171,16 +168,16 @@ def new_figure(data: SequenceData, world: str = "nested", index: int = 0, *,
 
 def _figure(shown: Mapping[str, dict], view: list[float], widget: bool) -> go.Figure:
     styles = trace_styles()
+    # The lab shows legend.legend_html() instead of the legend's traces: plotly sets up every
+    # trace again on each redraw (supplyDefaults, and doCalcdata's findArrayAttributes walks
+    # the whole scatter schema once per trace), the 13 that only draw legend entries too.
+    names = WIDGET_TRACES if widget else TRACE_NAMES
     traces = [go.Scatter(**styles[name], x=[], y=[]) if name in shown
-              else go.Scatter(**styles[name]) for name in TRACE_NAMES]
+              else go.Scatter(**styles[name]) for name in names]
     layout = base_layout()
     layout["xaxis"]["range"] = view
     if widget:
-        # The lab shows legend.legend_html() instead: plotly sets up every trace again on each
-        # redraw, the 13 that only draw legend entries too.
         layout.update(showlegend=False, height=WIDGET_HEIGHT)
-        for name in LEGEND_TRACES:
-            traces[TRACE_INDEX[name]].visible = False
     fig = (go.FigureWidget if widget else go.Figure)(data=traces, layout=layout)
     if widget:
         fig._config = {**fig._config, "responsive": True}  # follow the page's width

@@ -41,7 +41,7 @@ MAX_EVENTS = 2000  # per world; a livelocked run can hold 200 000 steps, no figu
 ARROW_CATEGORIES = ("exit", "exit_emulated", "entry", "entry_emulated", "inject", "source",
                     "fail")
 MARK_TRACES = ("marks", "labelled")  # categories without labels, then those with
-DATA_TRACES = ("grid", "windows", "running", *(f"arrow:{k}" for k in ARROW_CATEGORIES),
+DATA_TRACES = ("panels", "grid", "windows", "running", *(f"arrow:{k}" for k in ARROW_CATEGORIES),
                *MARK_TRACES, "ticks")
 CURSOR_TRACES = ("titles", "veil", "cursor", "focus")
 LEGEND_TRACES = tuple(f"legend:{c.key}" for c in CATEGORIES)
@@ -127,6 +127,7 @@ def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float
         _add_marks(traces, wt, placer, labelled)
         _add_bars(traces["running"], wt)
         _add_windows(traces["windows"], wt)
+    _add_panels(traces["panels"], worlds, timeline, view_width_for(plot_px))
     for (trace, k), position in zip(labelled, placer.solve(), strict=True):
         if position is None:
             trace["text"][k] = ""  # no room: the step's hover text still names it
@@ -203,6 +204,17 @@ def _add_ticks(traces: dict, timeline: Timeline) -> None:
         ticks["text"].append(text)
         grid["x"] += [x, x, None]
         grid["y"] += [bottom, top, None]
+
+
+def _add_panels(trace: dict, worlds: Mapping[str, WorldTrace], timeline: Timeline,
+                view: float) -> None:
+    """Bare metal's panel, shaded across every x range a view of the run can show."""
+    if "bare" not in worlds:
+        return
+    left, right = -2.0, max(timeline.width, view) + 2.0
+    bottom, top = lane_y("bare", "HW") - 0.5, lane_y("bare", "L2") + 0.5
+    trace["x"] += [left, right, right, left, left]
+    trace["y"] += [bottom, bottom, top, top, bottom]
 
 
 def _segments(values: list):

@@ -107,6 +107,11 @@ LANE_NAMES = {"L2": "L2 guest", "L1": "L1 hypervisor", "L0": "L0 = KVM", "HW": "
 # The worlds, top to bottom: the reference first, then what KVM does.
 WORLDS = ("bare", "nested")
 PANEL_HEIGHT = len(LANES) + 1  # one empty lane between the panels
+# Bare metal's panel is shaded #F4F4F4 on the white plot; translucent, so that the lane lines
+# (the y axis grid, drawn under every trace) show through.
+BARE_PANEL_ALPHA = 0.045
+BARE_PANEL = f"rgba(0,0,0,{BARE_PANEL_ALPHA})"
+LANE_LINE = "#D9D9D9"
 WORLD_TITLES = {"bare": "Bare metal, the reference", "nested": "Nested"}
 
 

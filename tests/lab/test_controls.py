@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import nvmxlab
-from nvmxlab.views.sequence import MARK_TRACES, TRACE_NAMES
+from nvmxlab.views.figure import WIDGET_TRACES
+from nvmxlab.views.sequence import MARK_TRACES
 from nvmxlab.widgets import Lab, timing
 
 # control key → (a value to switch to, what the scenario must then say)
@@ -29,7 +30,7 @@ def figure_data(lab: Lab) -> list:
     left = lab.diagram.left
     return [(tuple(None if x is None else x + left for x in t.x), tuple(t.y),
              tuple(t.hovertext or ()))
-            for t, n in zip(lab.figure.data, TRACE_NAMES, strict=True)
+            for t, n in zip(lab.figure.data, WIDGET_TRACES, strict=True)
             if n in MARK_TRACES or n.startswith("arrow:")]
 
 

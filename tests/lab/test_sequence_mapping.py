@@ -12,8 +12,8 @@ import nvmxlab
 from nvmxlab.trace import Event
 from nvmxlab.views import sequence_figure
 from nvmxlab.views.classify import classify
-from nvmxlab.views.figure import LiveFigure, new_figure
-from nvmxlab.views.sequence import MARK_TRACES, MAX_EVENTS, TRACE_INDEX, TRACE_NAMES, build
+from nvmxlab.views.figure import WIDGET_TRACES, LiveFigure, new_figure
+from nvmxlab.views.sequence import MARK_TRACES, MAX_EVENTS, TRACE_INDEX, build
 from nvmxlab.views.style import CATEGORIES, CATEGORY, GREY, LIGHT_GREY, OKABE_ITO, lane_y
 
 from .conftest import mark_points
@@ -198,7 +198,15 @@ def test_traces_are_created_once_and_never_added(seed_data, seed_runs):
     for step in range(0, 40, 7):
         live.show_step(seed_data, "nested", step)
     live.show_run(build({"bare": seed_runs["bare"]}), "bare", 0)
-    assert len(live.widget.data) == count == len(TRACE_NAMES)
+    assert len(live.widget.data) == count == len(WIDGET_TRACES)
+
+
+def test_the_lab_figure_leaves_the_legend_to_html(seed_data):
+    live = LiveFigure(seed_data, "nested", 0)
+    assert live.widget.layout.showlegend is False
+    assert [t.name for t in live.widget.data] == [t.name for t in new_figure(seed_data).data[
+        :len(WIDGET_TRACES)]]  # the same traces at the same indexes, less the legend's
+    assert all(not name.startswith("legend:") for name in WIDGET_TRACES)
 
 
 def test_the_cursor_marks_the_current_step(seed_data):
