@@ -22,6 +22,7 @@ from .sequence import (
     TRACE_NAMES,
     SequenceData,
     cursor,
+    page,
 )
 from .style import (
     BARE_PANEL,
@@ -44,6 +45,7 @@ HEIGHT = 800  # lanes about 60 px apart: room for a row of labels on either side
 WIDGET_HEIGHT = 640  # the same without the plotly legend
 MARGIN_LEFT = 160  # the lane names
 MARGIN_X = MARGIN_LEFT + 20  # left + right margins, in px: the plot area is the rest
+PAGE_MARGIN = 1.0  # steps drawn beyond either edge of the lab's view
 # The lab's FigureWidget: every trace but the legend's (which come last, so TRACE_INDEX holds).
 WIDGET_TRACES = tuple(name for name in TRACE_NAMES if name not in LEGEND_TRACES)
 
@@ -190,6 +192,14 @@ def _shifted(traces: Mapping[str, dict], left: float) -> dict[str, dict]:
             for name, props in traces.items()}
 
 
+def _on_page(data: SequenceData, left: float, moved: Mapping[str, dict]) -> dict:
+    """The run's traces on the page starting at `left`, and the cursor's, shifted to the axis.
+    Marks up to PAGE_MARGIN beyond either edge are kept, so that one on an edge shows whole;
+    those further out are left out, labels and all."""
+    run = page(_run_traces(data), left - PAGE_MARGIN, left + data.view_width + PAGE_MARGIN)
+    return _shifted({**run, **moved}, left)
+
+
 class LiveFigure:
     """The sequence diagram as a FigureWidget that follows a run step by step.
 
@@ -201,8 +211,8 @@ class LiveFigure:
     def __init__(self, data: SequenceData, world: str, index: int):
         moved, relayout = cursor(data, world, index)
         self.left = relayout["xaxis.range"][0]
-        self.widget = _figure(_shifted({**_run_traces(data), **moved}, self.left),
-                              [0.0, data.view_width], widget=True)
+        self.widget = _figure(_on_page(data, self.left, moved), [0.0, data.view_width],
+                              widget=True)
 
     def _page(self, data: SequenceData, world: str, index: int) -> tuple[dict, float]:
         current = [self.left, self.left + data.view_width]
@@ -212,19 +222,18 @@ class LiveFigure:
     def show_run(self, data: SequenceData, world: str, index: int) -> None:
         """A new run: every data trace and the cursor, in one message."""
         moved, self.left = self._page(data, world, index)
-        redraw_traces(self.widget, _shifted({**_run_traces(data), **moved}, self.left),
-                      TRACE_INDEX)
+        redraw_traces(self.widget, _on_page(data, self.left, moved), TRACE_INDEX)
 
     def show_step(self, data: SequenceData, world: str, index: int) -> None:
         """A new step of the same run: the cursor, and the run's traces if the page turns."""
         moved, left = self._page(data, world, index)
-        traces = moved if left == self.left else {**_run_traces(data), **moved}
+        traces = _shifted(moved, left) if left == self.left else _on_page(data, left, moved)
         self.left = left
-        redraw_traces(self.widget, _shifted(traces, left), TRACE_INDEX)
+        redraw_traces(self.widget, traces, TRACE_INDEX)
 
     def replot(self, data: SequenceData, world: str, index: int) -> None:
         """`data` laid out for a new plot width: redraw the whole figure (the page has laid it
         out anew), the axis spanning the new view width."""
         moved, self.left = self._page(data, world, index)
-        replot_traces(self.widget, _shifted({**_run_traces(data), **moved}, self.left),
-                      TRACE_INDEX, {"xaxis.range": [0.0, data.view_width]})
+        replot_traces(self.widget, _on_page(data, self.left, moved), TRACE_INDEX,
+                      {"xaxis.range": [0.0, data.view_width]})

@@ -44,6 +44,10 @@ MARK_TRACES = ("marks", "labelled")  # categories without labels, then those wit
 DATA_TRACES = ("panels", "grid", "windows", "running", *(f"arrow:{k}" for k in ARROW_CATEGORIES),
                *MARK_TRACES, "ticks")
 CURSOR_TRACES = ("titles", "veil", "cursor", "focus")
+# How page() cuts a data trace to a stretch of the run: point by point, or segment by segment
+# (x, x', None); the rest ("panels") span the run whatever the stretch.
+POINT_TRACES = (*MARK_TRACES, "ticks")
+SEGMENT_TRACES = ("grid", "windows", "running", *(f"arrow:{k}" for k in ARROW_CATEGORIES))
 LEGEND_TRACES = tuple(f"legend:{c.key}" for c in CATEGORIES)
 TRACE_NAMES = DATA_TRACES + CURSOR_TRACES + LEGEND_TRACES
 TRACE_INDEX = {name: i for i, name in enumerate(TRACE_NAMES)}
@@ -248,6 +252,31 @@ def _add_windows(trace: dict, wt: WorldTrace) -> None:
             end = wt.x[last + 1] if last + 1 < len(wt.x) else wt.x[last] + 1
             trace["x"] += [wt.x[first], end, None]
             trace["y"] += [y, y, None]
+
+
+def page(traces: Mapping[str, dict], low: float, high: float) -> dict[str, dict]:
+    """The data traces cut to what lies between x = `low` and `high`: a live figure whose
+    axis stays on one page of the run draws only that page's points (plotly styles every point
+    it is given, on every redraw, whether the axis shows it or not)."""
+    paged = {}
+    for name, trace in traces.items():
+        if name in POINT_TRACES:
+            keep = [k for k, x in enumerate(trace["x"]) if low <= x <= high]
+        elif name in SEGMENT_TRACES:
+            keep = [k for start in _segments_within(trace["x"], low, high)
+                    for k in range(start, start + 3)]
+        else:
+            paged[name] = trace
+            continue
+        paged[name] = {key: [values[k] for k in keep] if isinstance(values, list) else values
+                       for key, values in trace.items()}
+    return paged
+
+
+def _segments_within(xs: Sequence[float], low: float, high: float) -> list[int]:
+    """The first index of each (x, x', None) segment that reaches into [low, high]."""
+    return [start for start in range(0, len(xs), 3)
+            if min(xs[start], xs[start + 1]) <= high and max(xs[start], xs[start + 1]) >= low]
 
 
 # -- the view and the step cursor --------------------------------------------------------------

@@ -12,8 +12,8 @@ import nvmxlab
 from nvmxlab.trace import Event
 from nvmxlab.views import sequence_figure
 from nvmxlab.views.classify import classify
-from nvmxlab.views.figure import WIDGET_TRACES, LiveFigure, new_figure
-from nvmxlab.views.sequence import MARK_TRACES, MAX_EVENTS, TRACE_INDEX, build
+from nvmxlab.views.figure import PAGE_MARGIN, WIDGET_TRACES, LiveFigure, new_figure
+from nvmxlab.views.sequence import MARK_TRACES, MAX_EVENTS, TRACE_INDEX, build, page
 from nvmxlab.views.style import CATEGORIES, CATEGORY, GREY, LIGHT_GREY, OKABE_ITO, lane_y
 
 from .conftest import mark_points
@@ -199,6 +199,41 @@ def test_traces_are_created_once_and_never_added(seed_data, seed_runs):
         live.show_step(seed_data, "nested", step)
     live.show_run(build({"bare": seed_runs["bare"]}), "bare", 0)
     assert len(live.widget.data) == count == len(WIDGET_TRACES)
+
+
+def test_a_page_keeps_exactly_the_points_and_segments_that_reach_into_it(seed_data):
+    low, high = 10.0, 30.0
+    paged = page(seed_data.traces, low, high)
+    for name in MARK_TRACES:
+        xs = seed_data.traces[name]["x"]
+        assert paged[name]["x"] == [x for x in xs if low <= x <= high]
+        assert len(paged[name]["hovertext"]) == len(paged[name]["x"])
+    arrows = paged["arrow:exit"]["x"]
+    segments = [arrows[k:k + 2] for k in range(0, len(arrows), 3)]
+    assert segments and all(low <= x <= high for x, _ in segments)  # arrows are upright
+    bars = seed_data.traces["running"]["x"]
+    reaching = [bars[k:k + 2] for k in range(0, len(bars), 3)
+                if bars[k] <= high and bars[k + 1] >= low]
+    assert [paged["running"]["x"][k:k + 2] for k in range(0, len(paged["running"]["x"]), 3)
+            ] == reaching
+    assert paged["panels"] == seed_data.traces["panels"]
+
+
+def test_the_lab_draws_the_mark_of_every_step_it_shows(seed_data):
+    live = LiveFigure(seed_data, "nested", 0)
+    marks = [live.widget.data[TRACE_INDEX[n]] for n in MARK_TRACES]
+    for index in range(len(seed_data.worlds["nested"].events)):
+        live.show_step(seed_data, "nested", index)
+        focus = live.widget.data[TRACE_INDEX["focus"]]
+        drawn = {(x, y) for t in marks for x, y in zip(t.x, t.y, strict=True)}
+        assert (focus.x[0], focus.y[0]) in drawn
+
+
+def test_the_lab_draws_only_the_page_it_shows(seed_data):
+    live = LiveFigure(seed_data, "nested", 0)
+    xs = [x for n in MARK_TRACES for x in live.widget.data[TRACE_INDEX[n]].x]
+    assert xs and all(-PAGE_MARGIN <= x <= seed_data.view_width + PAGE_MARGIN for x in xs)
+    assert len(xs) < sum(len(seed_data.traces[n]["x"]) for n in MARK_TRACES)
 
 
 def test_the_lab_figure_leaves_the_legend_to_html(seed_data):
