@@ -432,8 +432,8 @@ def _styles() -> dict[str, dict]:
 
 
 def _axes(graph: StateGraph) -> dict:
-    return {"xaxis.range": [0, graph.width], "yaxis.range": list(Y_RANGE),
-            "xaxis.visible": False, "xaxis.fixedrange": True}
+    return {"xaxis": {"range": [0, graph.width], "visible": False, "fixedrange": True},
+            "yaxis": {"range": list(Y_RANGE)}}
 
 
 def _per_trace(graph: StateGraph, index: int) -> dict[str, dict]:
@@ -450,22 +450,25 @@ def new_graph_figure(graph: StateGraph, index: int = 0, *, widget: bool = False)
     import plotly.graph_objects as go
 
     styles = _styles()
+    layout = {"template": "plotly_white", "height": HEIGHT, "showlegend": False,
+              "autosize": True,
+              "font": {"family": FONT, "size": LABEL_SIZE},
+              "margin": MARGIN,
+              "title": {"text": TITLE, "font": {"size": FONT_SIZE}, "x": 0.01},
+              "hovermode": "closest", "hoverlabel": {"font": {"size": LABEL_SIZE}},
+              # The rows, named at the left: position tells the level, not colour alone.
+              "yaxis": {"fixedrange": True, "tickvals": list(ROW_NAMES),
+                        "ticktext": list(ROW_NAMES.values()), "showgrid": False,
+                        "zeroline": False, "tickfont": {"size": FONT_SIZE}}}
+    # The axes go in the layout the figure is made with: on a widget a later update is a
+    # message, which a page could get while plotly is still drawing it (see Lab.__init__).
+    for axis, props in _axes(graph).items():
+        layout.setdefault(axis, {}).update(props)
     cls = go.FigureWidget if widget else go.Figure
-    fig = cls(data=[go.Scatter(**styles[n], x=[], y=[]) for n in GRAPH_TRACES],
-              layout={"template": "plotly_white", "height": HEIGHT, "showlegend": False,
-                      "autosize": True,
-                      "font": {"family": FONT, "size": LABEL_SIZE},
-                      "margin": MARGIN,
-                      "title": {"text": TITLE, "font": {"size": FONT_SIZE}, "x": 0.01},
-                      "hovermode": "closest", "hoverlabel": {"font": {"size": LABEL_SIZE}},
-                      # The rows, named at the left: position tells the level, not colour alone.
-                      "yaxis": {"fixedrange": True, "tickvals": list(ROW_NAMES),
-                                "ticktext": list(ROW_NAMES.values()), "showgrid": False,
-                                "zeroline": False, "tickfont": {"size": FONT_SIZE}}})
+    fig = cls(data=[go.Scatter(**styles[n], x=[], y=[]) for n in GRAPH_TRACES], layout=layout)
     if widget:
         fig._config = {**fig._config, "responsive": True}
     set_traces(fig, _per_trace(graph, index), GRAPH_INDEX)
-    fig.update_layout(_axes(graph))
     return fig
 
 

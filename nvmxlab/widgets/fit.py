@@ -20,8 +20,10 @@ function render({ model, el }) {
   let last = -1;
   const announce = () => window.dispatchEvent(new Event("resize"));
   const attach = () => {
+    // Once the diagram is drawn: a width reported earlier makes Python redraw it, and plotly's
+    // view fails on a message that comes while it is still drawing.
     const lab = el.closest(".nvmx-lab");
-    if (!lab) { setTimeout(attach, 100); return; }
+    if (!lab || !lab.querySelector(".nvmx-sequence .main-svg")) { setTimeout(attach, 100); return; }
     observer = new ResizeObserver((entries) => {
       const width = Math.round(entries[0].contentRect.width);
       if (width > 0 && width !== last) {

@@ -79,7 +79,9 @@ class Lab(w.VBox):
         super().__init__(self._children())
         self._add_classes()
         self._observe()
-        self._show_run(index)
+        # The figures were made at `index`: no message for them now, which a page could get
+        # while it is still drawing them (plotly's view then fails and draws nothing).
+        self._show_panels()
 
     # -- what the learner reads -------------------------------------------------------------
     @property
@@ -173,10 +175,15 @@ class Lab(w.VBox):
         snap, index = self.snapshot, self.step
         self._reset_player(index)
         apply_graph(self.graph, snap.graphs[self.world], index)
+        self._show_panels()
+
+    def _show_panels(self) -> None:
+        """The header, the verdict, the comparison and the step's text for the run shown."""
+        snap = self.snapshot
         self.header.value = _header(snap.scenario)
         self.status.value = status.verdict(snap)
         self.compare.show(snap.scenario, snap.comparison)
-        self._show_text(index)
+        self._show_text(self.step)
 
     def _after_diagram(self, update) -> None:
         """Run `update` once the page has drawn the diagram's last change, or at once when no

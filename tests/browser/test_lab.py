@@ -124,7 +124,7 @@ def test_toggling_a_control_redraws_the_diagram_and_toggling_back_restores_it(se
     assert changed != seed
     # The same labels; plotly keeps a mark's <text> node while its step stays on the page, so
     # their document order can differ from the first drawing's.
-    assert sorted(restored) == sorted(seed)
+    assert sorted(restored) == sorted(seed), f"seed: {seed}\nrestored: {restored}"
 
 
 def test_clearing_pin_based_removes_the_interrupt_window_exit(seed_lab):

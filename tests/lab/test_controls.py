@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import pytest
 
 import nvmxlab
@@ -147,3 +148,13 @@ def test_without_a_page_the_whole_lab_updates_at_once(lab):
     before = lab.status.value
     lab.controls["vmcs12.ack_interrupt_on_exit"].value = True
     assert lab.status.value != before
+
+
+def test_a_new_lab_sends_its_figures_no_message_before_a_page_has_drawn_them(monkeypatch):
+    # A page can get an update while plotly is still drawing the figure: its view then fails.
+    sent = []
+    for name in ("_send_animate_msg", "_send_update_msg", "_send_restyle_msg",
+                 "_send_relayout_msg"):
+        monkeypatch.setattr(go.FigureWidget, name, lambda *a, name=name, **k: sent.append(name))
+    Lab("seed-interrupt").close()
+    assert sent == []
