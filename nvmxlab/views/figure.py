@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-from .redraw import redraw_traces, replot_traces, set_traces
+from .redraw import as_widget, redraw_traces, replot_traces, set_traces
 from .sequence import (
     ARROW_CATEGORIES,
     DATA_TRACES,
@@ -180,11 +180,9 @@ def _figure(shown: Mapping[str, dict], view: list[float], widget: bool) -> go.Fi
     layout["xaxis"]["range"] = view
     if widget:
         layout.update(showlegend=False, height=WIDGET_HEIGHT)
-    fig = (go.FigureWidget if widget else go.Figure)(data=traces, layout=layout)
-    if widget:
-        fig._config = {**fig._config, "responsive": True}  # follow the page's width
-    set_traces(fig, shown, TRACE_INDEX)  # before it is shown: the page draws it from this data
-    return fig
+    fig = go.Figure(data=traces, layout=layout)
+    set_traces(fig, shown, TRACE_INDEX)
+    return as_widget(fig) if widget else fig
 
 
 def _shifted(traces: Mapping[str, dict], left: float) -> dict[str, dict]:

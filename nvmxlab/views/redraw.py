@@ -51,3 +51,12 @@ def replot_traces(fig: go.Figure, traces: Mapping[str, dict], index: Mapping[str
         for name, props in traces.items():
             fig.data[index[name]].update(props)
         fig.update_layout(relayout)
+
+
+def as_widget(fig: go.Figure) -> go.FigureWidget:
+    """A FigureWidget of the finished `fig`.  A widget's state goes to the page when it is
+    made, later changes only as messages, and a message that comes while plotly is still
+    drawing the figure makes its view fail: a new widget must need none."""
+    widget = go.FigureWidget(fig)
+    widget._config = {**widget._config, "responsive": True}  # follow the page's width
+    return widget

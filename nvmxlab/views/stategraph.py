@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .labels import text_px
-from .redraw import redraw_traces, replot_traces, set_traces
+from .redraw import as_widget, redraw_traces, replot_traces, set_traces
 from .states import StepState
 from .style import FONT, FONT_SIZE, GREY, HALO, LABEL_SIZE, OKABE_ITO
 
@@ -460,16 +460,12 @@ def new_graph_figure(graph: StateGraph, index: int = 0, *, widget: bool = False)
               "yaxis": {"fixedrange": True, "tickvals": list(ROW_NAMES),
                         "ticktext": list(ROW_NAMES.values()), "showgrid": False,
                         "zeroline": False, "tickfont": {"size": FONT_SIZE}}}
-    # The axes go in the layout the figure is made with: on a widget a later update is a
-    # message, which a page could get while plotly is still drawing it (see Lab.__init__).
     for axis, props in _axes(graph).items():
         layout.setdefault(axis, {}).update(props)
-    cls = go.FigureWidget if widget else go.Figure
-    fig = cls(data=[go.Scatter(**styles[n], x=[], y=[]) for n in GRAPH_TRACES], layout=layout)
-    if widget:
-        fig._config = {**fig._config, "responsive": True}
+    fig = go.Figure(data=[go.Scatter(**styles[n], x=[], y=[]) for n in GRAPH_TRACES],
+                    layout=layout)
     set_traces(fig, _per_trace(graph, index), GRAPH_INDEX)
-    return fig
+    return as_widget(fig) if widget else fig
 
 
 def apply_graph(fig, graph: StateGraph, index: int) -> None:

@@ -158,3 +158,11 @@ def test_a_new_lab_sends_its_figures_no_message_before_a_page_has_drawn_them(mon
         monkeypatch.setattr(go.FigureWidget, name, lambda *a, name=name, **k: sent.append(name))
     Lab("seed-interrupt").close()
     assert sent == []
+
+
+def test_a_new_lab_gives_the_page_its_figures_with_their_data(lab):
+    # What the page draws first is the widget's state as it was made (`_widget_data`).
+    for fig in (lab.figure, lab.graph):
+        made = [trace.get("x") or [] for trace in fig._widget_data]
+        assert made == [list(trace.x or ()) for trace in fig.data]
+        assert any(made)
