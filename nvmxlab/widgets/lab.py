@@ -45,6 +45,9 @@ def opening(source: str | Path | Scenario, step: int | None, world: str | None
     return resolve(source), step, world or "nested"
 
 
+WIDTH_SLACK = 40  # px the plot's width may change by without a redraw: a scrollbar, say
+
+
 class Lab(w.VBox):
     """The whole lab as one widget; see the module docstring."""
 
@@ -246,7 +249,7 @@ class Lab(w.VBox):
     def _on_width(self, change: dict) -> None:
         """The page reported the lab's width: show as many steps as fit, labels placed for it."""
         plot_px = max(change["new"] - MARGIN_X, 200)
-        if abs(plot_px - self.plot_px) < 40:  # a scrollbar coming and going is no reason
+        if abs(plot_px - self.plot_px) < WIDTH_SLACK:
             return
         self.plot_px = plot_px
         sequence = relabel(self.snapshot.sequence, plot_px)

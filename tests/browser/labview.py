@@ -14,7 +14,9 @@ from pathlib import Path
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator
 
-from nvmxlab.views.sequence import TRACE_INDEX
+from nvmxlab.views.figure import MARGIN_X
+from nvmxlab.views.sequence import MAX_VIEW, MIN_VIEW, PX_PER_STEP, TRACE_INDEX
+from nvmxlab.widgets.lab import WIDTH_SLACK
 
 from .jupyterlab import LabPage, write_notebook
 from .latency import (
@@ -110,6 +112,29 @@ def wait_for_new_labels(lab: LabPage, before: list[str], timeout_ms: float = 30_
     return drawn_labels(lab)
 
 
+# Whether the diagram is laid out for the width the page gives it: the lab draws for PLOT_PX
+# until the page reports its width, then redraws with as many steps as fit (Lab._on_width),
+# unless the two differ by less than WIDTH_SLACK.
+_FITTED = """([selector, marginX, pxPerStep, least, most, slack]) => {
+  const figure = document.querySelector(selector);
+  const plot = figure && (figure.matches('.js-plotly-plot')
+    ? figure : figure.querySelector('.js-plotly-plot'));
+  const lab = figure && figure.closest('.nvmx-lab');
+  if (!plot || !lab || !plot._fullLayout) return false;
+  const shown = Math.max(lab.getBoundingClientRect().width - marginX, 200);
+  const fits = Math.min(Math.max(shown / pxPerStep, least), most);
+  return Math.abs(fits - plot._fullLayout.xaxis.range[1]) * pxPerStep < slack;
+}"""
+
+
+def wait_until_fitted(lab: LabPage, timeout_ms: float = 30_000) -> None:
+    """Wait until the diagram shows as many steps as fit the width the page gives it."""
+    lab.page.wait_for_function(
+        _FITTED, arg=[SEQUENCE, MARGIN_X, PX_PER_STEP, MIN_VIEW, MAX_VIEW, WIDTH_SLACK],
+        timeout=timeout_ms,
+    )
+
+
 def wait_until_settled(lab: LabPage) -> None:
     """Wait until the kernel has handled every message, then for two painted frames."""
     lab.wait_for_kernel_idle(lab.path)
@@ -163,6 +188,13 @@ def run_lab(lab: LabPage, path: str) -> LabRun:
         state = lab.page.evaluate(_LAB_STATE, [LAB, [SEQUENCE, STATEGRAPH]])
         run.missing = f"{state}; console errors: {lab.console_errors[-5:]}"
         return run
+    try:
+        wait_until_fitted(lab)  # tests and clicks start from the lab as it settles on the page
+    except PlaywrightError:
+        run.missing = (f"the diagram was not redrawn for the page's width: "
+                       f"{lab.page.evaluate(_LAB_STATE, [LAB, [SEQUENCE]])}")
+        return run
+    wait_until_settled(lab)
     run.rendered = True
     return run
 
