@@ -4,13 +4,14 @@ One panel per world (bare metal above, nested below) with one lane per level (L2
 and time flowing to the right on the shared, guest-visible axis of `timeline.py`.  Every trace
 event is one mark; transitions also get one arrow (see `classify.py`).
 
-The figure has a fixed set of traces (`TRACE_NAMES`), created once: the marks (two traces, one
-for the categories that carry labels), one per arrow style, the "who runs" bars, the
-interrupt-window spans, the guest-time ticks, the panel titles and the step cursor, plus one
-empty trace per category that only draws its legend entry.  A new run replaces the data of
-the first ones; a new step moves only the cursor.  The time scale never changes: the x axis
-always spans `view_width` steps, and pages along the run when the cursor reaches its edge, so
-a toggle redraws the traces and nothing else (see figure.py).
+The figure has a fixed set of traces (`TRACE_NAMES`), created once: bare metal's panel shade,
+the marks (two traces, one for the categories that carry labels), one per arrow style, the
+"who runs" bars, the interrupt-window spans, the guest-time ticks, the panel titles and the
+step cursor, plus one empty trace per category that only draws its legend entry (static
+figures only: the lab's legend is HTML).  A new run replaces the data of the first ones; a
+new step moves only the cursor.  The time scale never changes: the x axis always spans
+`view_width` steps, and pages along the run when the cursor reaches its edge, so a toggle
+redraws the traces and nothing else, and the lab draws only that page (`page`; see figure.py).
 """
 
 from __future__ import annotations
