@@ -207,16 +207,13 @@ class LiveFigure:
     within the page moves only the cursor's traces."""
 
     def __init__(self, data: SequenceData, world: str, index: int):
-        moved, self.left = self._page(data, world, index, fresh=True)
+        moved, relayout = cursor(data, world, index)
+        self.left = relayout["xaxis.range"][0]
         self.widget = _figure(_on_page(data, self.left, moved), [0.0, data.view_width],
                               widget=True)
 
-    def _page(self, data: SequenceData, world: str, index: int, *, fresh: bool = False
-              ) -> tuple[dict, float]:
-        """The cursor's traces and the page's left edge for step `index`: the page shown now
-        if the step is well inside it, else the page turned (see sequence.view_range); with
-        `fresh`, the page for that step whatever is shown now."""
-        current = None if fresh else [self.left, self.left + data.view_width]
+    def _page(self, data: SequenceData, world: str, index: int) -> tuple[dict, float]:
+        current = [self.left, self.left + data.view_width]
         moved, relayout = cursor(data, world, index, current)
         return moved, relayout["xaxis.range"][0]
 

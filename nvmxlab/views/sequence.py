@@ -123,16 +123,16 @@ def relabel(data: SequenceData, plot_px: float) -> SequenceData:
 
 def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float) -> dict:
     traces = {name: _empty(name) for name in DATA_TRACES}
+    view = view_width_for(plot_px)
     # The labels are placed for the scale the x axis always has (see view_range), and never
     # left of -1 or right of the last step + 0.5.
-    placer = LabelPlacer(view_width_for(plot_px), plot_px, (-1.0, timeline.width + 0.5),
-                         LABEL_SIZE)
+    placer = LabelPlacer(view, plot_px, (-1.0, timeline.width + 0.5), LABEL_SIZE)
     labelled: list[tuple[dict, int]] = []  # (mark trace, point) of each label asked for
     for wt in worlds.values():
         _add_marks(traces, wt, placer, labelled)
         _add_bars(traces["running"], wt)
         _add_windows(traces["windows"], wt)
-    _add_panels(traces["panels"], worlds, timeline, view_width_for(plot_px))
+    _add_panels(traces["panels"], worlds, timeline, view)
     for (trace, k), position in zip(labelled, placer.solve(), strict=True):
         if position is None:
             trace["text"][k] = ""  # no room: the step's hover text still names it

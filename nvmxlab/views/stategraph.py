@@ -432,8 +432,8 @@ def _styles() -> dict[str, dict]:
 
 
 def _axes(graph: StateGraph) -> dict:
-    return {"xaxis": {"range": [0, graph.width], "visible": False, "fixedrange": True},
-            "yaxis": {"range": list(Y_RANGE)}}
+    return {"xaxis.range": [0, graph.width], "yaxis.range": list(Y_RANGE),
+            "xaxis.visible": False, "xaxis.fixedrange": True}
 
 
 def _per_trace(graph: StateGraph, index: int) -> dict[str, dict]:
@@ -450,21 +450,22 @@ def new_graph_figure(graph: StateGraph, index: int = 0, *, widget: bool = False)
     import plotly.graph_objects as go
 
     styles = _styles()
-    layout = {"template": "plotly_white", "height": HEIGHT, "showlegend": False,
-              "autosize": True,
-              "font": {"family": FONT, "size": LABEL_SIZE},
-              "margin": MARGIN,
-              "title": {"text": TITLE, "font": {"size": FONT_SIZE}, "x": 0.01},
-              "hovermode": "closest", "hoverlabel": {"font": {"size": LABEL_SIZE}},
-              # The rows, named at the left: position tells the level, not colour alone.
-              "yaxis": {"fixedrange": True, "tickvals": list(ROW_NAMES),
-                        "ticktext": list(ROW_NAMES.values()), "showgrid": False,
-                        "zeroline": False, "tickfont": {"size": FONT_SIZE}}}
-    for axis, props in _axes(graph).items():
-        layout.setdefault(axis, {}).update(props)
     fig = go.Figure(data=[go.Scatter(**styles[n], x=[], y=[]) for n in GRAPH_TRACES],
-                    layout=layout)
+                    layout={"template": "plotly_white", "height": HEIGHT, "showlegend": False,
+                            "autosize": True,
+                            "font": {"family": FONT, "size": LABEL_SIZE},
+                            "margin": MARGIN,
+                            "title": {"text": TITLE, "font": {"size": FONT_SIZE}, "x": 0.01},
+                            "hovermode": "closest",
+                            "hoverlabel": {"font": {"size": LABEL_SIZE}},
+                            # The rows, named at the left: position tells the level, not
+                            # colour alone.
+                            "yaxis": {"fixedrange": True, "tickvals": list(ROW_NAMES),
+                                      "ticktext": list(ROW_NAMES.values()),
+                                      "showgrid": False, "zeroline": False,
+                                      "tickfont": {"size": FONT_SIZE}}})
     set_traces(fig, _per_trace(graph, index), GRAPH_INDEX)
+    fig.update_layout(_axes(graph))
     return as_widget(fig) if widget else fig
 
 
