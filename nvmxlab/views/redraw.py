@@ -31,10 +31,21 @@ def set_traces(fig: go.Figure, traces: Mapping[str, dict], index: Mapping[str, i
             trace_indexes=[index[n] for n in names])
 
 
+GAP = {"x": [None], "y": [None]}
+
+
+def _drawable(props: dict) -> dict:
+    """Plotly.animate without a redraw leaves a trace as it was drawn when its new data is
+    empty (the previous run's arrows stayed on the page): an empty trace is sent as one gap,
+    which draws nothing."""
+    return {**props, **GAP} if "x" in props and not props["x"] else props
+
+
 def redraw_traces(fig: go.Figure, traces: Mapping[str, dict], index: Mapping[str, int]
                   ) -> None:
     """Set `traces` on `fig` and, on a FigureWidget, redraw only them on the page (the
     message goes first: the page can draw while Python updates its copy)."""
+    traces = {name: _drawable(props) for name, props in traces.items()}
     if isinstance(fig, go.FigureWidget):
         names = list(traces)
         fig._send_animate_msg(styles_data=[traces[n] for n in names], relayout_data={},

@@ -138,6 +138,7 @@ def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float
             trace["text"][k] = ""  # no room: the step's hover text still names it
         else:
             trace["textposition"][k] = position
+    _unlabel(traces["labelled"], traces["marks"])
     for name in MARK_TRACES:
         _stack(traces[name])
     _add_ticks(traces, timeline)
@@ -185,6 +186,16 @@ def _mark_point(category, label: str) -> dict:
             "marker.color": category.color, "marker.line.color": outline,
             "marker.line.width": width, "textfont.color": category.text_color,
             "hoverlabel.bordercolor": category.color}
+
+
+def _unlabel(labelled: dict, marks: dict) -> None:
+    """Move the marks whose label found no room to the trace without labels.  A text trace
+    must hold no empty text: plotly.js removes an empty point's <text> node and, when a later
+    update gives that point a text, finds no node to put it in (the label never shows)."""
+    empty = {k for k, text in enumerate(labelled["text"]) if text == ""}
+    for key, values in labelled.items():
+        marks[key] += [v for k, v in enumerate(values) if k in empty]
+        labelled[key] = [v for k, v in enumerate(values) if k not in empty]
 
 
 RANK = {c.key: i for i, c in enumerate(CATEGORIES)}
@@ -317,10 +328,14 @@ def titles(data: SequenceData, view: Sequence[float]) -> dict:
                 text += f" ({wt.result.policy}) · {_exits(s.get('l0_exits', 0))} to L0"
             text += f" · L1 sees {_exits(s.get('l1_exits', 0))}"
         texts.append(text)
-    texts.append(_status_note(data))
-    ys = [lane_y(w, "L2") + TITLE_OFFSET for w in WORLDS] + [lane_y(WORLDS[0], "L2")
-                                                          + TITLE_OFFSET]
-    return {"x": [left] * len(WORLDS) + [right], "y": ys, "text": texts}
+    ys = [lane_y(w, "L2") + TITLE_OFFSET for w in WORLDS]
+    xs = [left] * len(WORLDS)
+    # The status note only when there is one: a text trace holds no empty text (see _unlabel).
+    if note := _status_note(data):
+        texts.append(note)
+        ys.append(lane_y(WORLDS[0], "L2") + TITLE_OFFSET)
+        xs.append(right)
+    return {"x": xs, "y": ys, "text": texts}
 
 
 TITLE_SIZES = [FONT_SIZE + 1] * len(WORLDS) + [FONT_SIZE - 1]

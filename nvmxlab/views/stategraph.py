@@ -370,17 +370,20 @@ def _draw(nodes, levels, visits, edges, pos) -> tuple[dict, dict, dict[str, str]
         heads["x"] += [points[-2][0], points[-1][0], None]
         heads["y"] += [points[-2][1], points[-1][1], None]
         heads["marker.size"] += [0, 13, 0]
-        text = f"{weight}×" if weight > 1 else ""
-        if text:
-            x, y, box = _count_place(points, text, taken)
-            taken.append(box)
-        else:
-            x, y = points[6]
+        taken_text = f"{a} → {b}: taken {weight}×"
+        heads["hovertext"] += ["", taken_text, ""]
+        if weight == 1:
+            # No count, and no point in the counts trace: plotly.js drops an empty text's
+            # node, and a later update that gives the point a text finds none to fill.
+            continue
+        text = f"{weight}×"
+        x, y, box = _count_place(points, text, taken)
+        taken.append(box)
         counts = traces["counts"]
         counts["x"].append(x)
         counts["y"].append(y)
         counts["text"].append(text)
-        counts["hovertext"].append(f"{a} → {b}: taken {weight}×")
+        counts["hovertext"].append(taken_text)
     return traces, curves, side
 
 
@@ -415,7 +418,7 @@ def _styles() -> dict[str, dict]:
             for lo, _, w in WIDTH_BUCKETS}
     return {
         **edge,
-        "heads": {"mode": "markers", "hoverinfo": "skip",
+        "heads": {"mode": "markers", "hoverinfo": "text",
                   "marker": {"symbol": "arrow", "angleref": "previous", "color": "#7A7A7A"}},
         "counts": {"mode": "text", "hoverinfo": "text",
                    "textfont": {"size": LABEL_SIZE, "color": "#333333", "shadow": HALO}},

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import ipywidgets as w
@@ -63,8 +65,6 @@ class Lab(w.VBox):
         self.controls = ctl.make_controls(base)
         self.diagram = LiveFigure(self.snapshot.sequence, self.world, index)
         self.figure = self.diagram.widget
-        self.figure._view_count = 0  # the page counts the views it draws (see _after_diagram)
-        self._pending = None
         self._step = index
         self.graph = new_graph_figure(self.snapshot.graphs[self.world], index, widget=True)
         self.player = Player(self.snapshot.steps(self.world), index)
@@ -103,7 +103,7 @@ class Lab(w.VBox):
 
     @property
     def step(self) -> int:
-        """The step shown (the slider follows it; see _after_diagram)."""
+        """The step shown (the slider follows it)."""
         return self._step
 
     @property
@@ -168,14 +168,16 @@ class Lab(w.VBox):
         self.status.value = panel
 
     def _show_run(self, index: int) -> None:
+        """Show the snapshot's run at step `index` in every panel, in one go.
+
+        Nothing waits for the page: each widget's update is a message sent in this order, the
+        diagram's first (what a learner watches after a click), and the page applies them in
+        the order they were sent.  Handlers run one at a time, so after any number of quick
+        clicks the last message of every panel is the last click's."""
         self.error = None
         self._step = index
-        self.diagram.show_run(self.snapshot.sequence, self.world, index)
-        self._after_diagram(self._show_the_rest)
-
-    def _show_the_rest(self) -> None:
-        """Everything a new run changes besides the diagram."""
-        snap, index = self.snapshot, self.step
+        snap = self.snapshot
+        self.diagram.show_run(snap.sequence, self.world, index)
         self._reset_player(index)
         apply_graph(self.graph, snap.graphs[self.world], index)
         self._show_panels()
@@ -188,29 +190,19 @@ class Lab(w.VBox):
         self.compare.show(snap.scenario, snap.comparison)
         self._show_text(self.step)
 
-    def _after_diagram(self, update) -> None:
-        """Run `update` once the page has drawn the diagram's last change, or at once when no
-        page shows the lab.  The diagram is what a learner watches after a click: its repaint
-        waits for nothing else, and the graph, texts and comparison follow a moment later.
-        The page reports a drawn change back to the FigureWidget (plotly's trace and layout
-        deltas); `_view_count` (ipywidgets) tells whether any page shows it."""
-        self._pending = update
-        if not self.figure._view_count:
-            self._run_pending()
-        else:
-            self.figure.on_edits_completed(self._run_pending)
-
-    def _run_pending(self) -> None:
-        update, self._pending = self._pending, None
-        if update is not None:
-            update()
-
-    def _reset_player(self, index: int) -> None:
+    @contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """While the lab moves its own widgets: their observers must not take the move for the
+        learner's."""
         self._quiet = True
         try:
-            self.player.reset(self.snapshot.steps(self.world), index)
+            yield
         finally:
             self._quiet = False
+
+    def _reset_player(self, index: int) -> None:
+        with self._quietly():
+            self.player.reset(self.snapshot.steps(self.world), index)
 
     def _clamp(self, step: int | None) -> int:
         last = self.snapshot.steps(self.world) - 1
@@ -226,11 +218,8 @@ class Lab(w.VBox):
         index = self._clamp(index)
         self._step = index
         if self.player.value != index:
-            self._quiet = True
-            try:
+            with self._quietly():
                 self.player.slider.value = index
-            finally:
-                self._quiet = False
         snap = self.snapshot
         self.diagram.show_step(snap.sequence, self.world, index)
         show_graph_step(self.graph, snap.graphs[self.world], index)
@@ -240,11 +229,8 @@ class Lab(w.VBox):
         wt = self.snapshot.sequence.worlds[self.world]
         self.step_text.value = step_html(self.world, wt.events[index], wt.states[index],
                                          len(wt.events))
-        self._quiet = True
-        try:
+        with self._quietly():
             self.share_box.value = self.share_string
-        finally:
-            self._quiet = False
 
     def _on_width(self, change: dict) -> None:
         """The page reported the lab's width: show as many steps as fit, labels placed for it."""
@@ -295,13 +281,10 @@ class Lab(w.VBox):
             self._fail(str(refusal), status.refused(str(refusal)))
             return
         self.base, self.snapshot = shared.scenario, snapshot
-        self._quiet = True
-        try:
+        with self._quietly():
             ctl.sync(self.controls, self.base)
             self.world = shared.mode if shared.mode in ("nested", "bare") else "nested"
             self.world_toggle.value = self.world
-        finally:
-            self._quiet = False
         self._show_run(self._clamp(shared.step))
 
 

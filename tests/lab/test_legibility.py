@@ -8,7 +8,7 @@ import nvmxlab
 from nvmxlab.views import runs_of, state_graph_figure
 from nvmxlab.views.figure import new_figure
 from nvmxlab.views.labels import text_offset, text_px
-from nvmxlab.views.sequence import MARK_TRACES, build
+from nvmxlab.views.sequence import MARK_TRACES, build, cursor
 from nvmxlab.views.stategraph import (
     LINE_PX,
     PLOT_WIDTH,
@@ -138,16 +138,37 @@ def test_state_names_and_edge_counts_never_overlap(name):
 
 def test_edges_taken_once_carry_no_count_but_keep_their_hover(seed_runs):
     graph = state_graph(step_states(seed_runs["nested"]))
-    counts = graph.traces["counts"]
+    counts, heads = graph.traces["counts"], graph.traces["heads"]
     weights = [int(h.rsplit("taken ", 1)[1].rstrip("×")) for h in counts["hovertext"]]
-    assert 1 in weights
-    assert [t for t, n in zip(counts["text"], weights, strict=True) if n == 1] == [""] * \
-        weights.count(1)
-    assert all(t == f"{n}×" for t, n in zip(counts["text"], weights, strict=True) if n > 1)
-    assert len(counts["hovertext"]) == len(graph.edges)
+    assert 1 in graph.edges.values()
+    assert weights == sorted((n for n in graph.edges.values() if n > 1), reverse=True)
+    assert counts["text"] == [f"{n}×" for n in weights]
+    # Every edge, once-taken ones included, tells its count on its arrowhead's hover.
+    told = [h for h in heads["hovertext"] if h]
+    assert len(told) == len(graph.edges)
+    assert sum(h.endswith(": taken 1×") for h in told) == list(graph.edges.values()).count(1)
+
+
+def test_no_text_trace_holds_an_empty_text(seed_runs):
+    # plotly.js drops an empty text's node and never fills it again on a later update.
+    graph = state_graph(step_states(seed_runs["nested"]))
+    assert "" not in graph.traces["counts"]["text"]
+    assert "" not in graph.traces["names"]["text"]
 
 
 @pytest.mark.parametrize("name", nvmxlab.bundled())
 def test_every_bundled_graph_fits_the_lab_at_projector_size_without_squeezing(name):
     for result in runs_of(name).values():
         assert state_graph(step_states(result)).width == PLOT_WIDTH
+
+
+@pytest.mark.parametrize("name", nvmxlab.bundled())
+@pytest.mark.parametrize("plot_px", [620.0, 1100.0])
+def test_no_text_trace_of_the_diagram_holds_an_empty_text(name, plot_px):
+    # A label without room leaves the labelled trace for the marks trace; a title without text
+    # is left out: plotly.js would never draw a text that a later update gave such a point.
+    data = build(runs_of(name), plot_px)
+    cursor_traces, _ = cursor(data, "nested", 0)
+    for trace in ("labelled", "ticks"):
+        assert "" not in data.traces[trace]["text"], trace
+    assert "" not in cursor_traces["titles"]["text"]
