@@ -17,10 +17,12 @@ from .sequence import (
     ARROW_CATEGORIES,
     DATA_TRACES,
     LEGEND_TRACES,
+    PYTHON_KEYS,
     TITLE_SIZES,
     TRACE_INDEX,
     TRACE_NAMES,
     SequenceData,
+    clip_labels,
     cursor,
     page,
 )
@@ -156,8 +158,11 @@ def base_layout() -> dict:
 
 def _run_traces(data: SequenceData) -> dict[str, dict]:
     """Every data trace's per-run properties, by name, as plotly takes them."""
-    return {name: {k: v for k, v in data.traces[name].items() if k != "category"}
-            for name in DATA_TRACES}
+    return {name: _plotly_keys(data.traces[name]) for name in DATA_TRACES}
+
+
+def _plotly_keys(trace: dict) -> dict:
+    return {k: v for k, v in trace.items() if k not in PYTHON_KEYS}
 
 
 def new_figure(data: SequenceData, world: str = "nested", index: int = 0, *,
@@ -194,8 +199,10 @@ def _on_page(data: SequenceData, left: float, moved: Mapping[str, dict]) -> dict
     """The run's traces on the page starting at `left`, and the cursor's, shifted to the axis.
     Marks up to PAGE_MARGIN beyond either edge are kept, so that one on an edge shows whole;
     those further out are left out, labels and all."""
-    run = page(_run_traces(data), left - PAGE_MARGIN, left + data.view_width + PAGE_MARGIN)
-    return _shifted({**run, **moved}, left)
+    run = page({name: data.traces[name] for name in DATA_TRACES}, left - PAGE_MARGIN,
+               left + data.view_width + PAGE_MARGIN)
+    clip_labels(run, left, left + data.view_width)
+    return _shifted({**{name: _plotly_keys(t) for name, t in run.items()}, **moved}, left)
 
 
 class LiveFigure:

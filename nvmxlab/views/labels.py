@@ -142,6 +142,12 @@ class LabelPlacer:
             return r.x + r.offset, r.x + r.offset + r.width
         return r.x - r.offset - r.width, r.x - r.offset
 
+    def extent(self, index: int, position: str) -> tuple[float, float]:
+        """Where request `index`'s label reaches, left to right in x units, once placed at
+        `position` (a textposition that solve() returned)."""
+        a, b = self._extent(self.requests[index], position.split()[1])
+        return a / self.scale, b / self.scale
+
     def solve(self) -> list[str | None]:
         """Each request's plotly textposition ("bottom right", …), or None: not drawn."""
         rows: dict[tuple, _Row] = {}

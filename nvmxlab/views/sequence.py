@@ -16,7 +16,7 @@ redraws the traces and nothing else, and the lab draws only that page (`page`; s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..result import Result
@@ -52,10 +52,12 @@ SEGMENT_TRACES = ("grid", "windows", "running", *(f"arrow:{k}" for k in ARROW_CA
 LEGEND_TRACES = tuple(f"legend:{c.key}" for c in CATEGORIES)
 TRACE_NAMES = DATA_TRACES + CURSOR_TRACES + LEGEND_TRACES
 TRACE_INDEX = {name: i for i, name in enumerate(TRACE_NAMES)}
-# What a mark trace holds per point besides x and y; "category" stays in Python.
+# What a mark trace holds per point besides x and y; the PYTHON_KEYS stay in Python: a mark's
+# category, and how far its label reaches left and right (x units, None without a label).
 MARK_KEYS = ("text", "textposition", "hovertext", "ids", "marker.symbol", "marker.size",
              "marker.color", "marker.line.color", "marker.line.width", "textfont.color",
-             "hoverlabel.bordercolor", "category")
+             "hoverlabel.bordercolor", "category", "label_x")
+PYTHON_KEYS = ("category", "label_x")
 BAR_HALF = 0.45  # a "who runs" bar reaches this far either side of its first/last step
 NMI_WINDOW_OFFSET = -0.12  # an NMI window's band runs a little under the lane's
 TITLE_OFFSET = 0.62  # a panel's title sits this far above its top lane
@@ -76,6 +78,13 @@ class WorldTrace:
     states: tuple[StepState, ...]
     marks: tuple[Mark, ...]
     x: tuple[float, ...]
+
+    @property
+    def story_step(self) -> int:
+        """The step a view opens on: the first interrupt or NMI a device raises, where every
+        scenario's story starts; the last step when the run raises none."""
+        raised = (i for i, e in enumerate(self.events) if e.kind == "raise")
+        return next(raised, len(self.events) - 1)
 
     @property
     def truncated(self) -> bool:
@@ -127,17 +136,18 @@ def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float
     # The labels are placed for the scale the x axis always has (see view_range), and never
     # left of -1 or right of the last step + 0.5.
     placer = LabelPlacer(view, plot_px, (-1.0, timeline.width + 0.5), LABEL_SIZE)
-    labelled: list[tuple[dict, int]] = []  # (mark trace, point) of each label asked for
+    labelled: list[tuple[dict, int, int]] = []  # (mark trace, point, request) of each label
     for wt in worlds.values():
         _add_marks(traces, wt, placer, labelled)
         _add_bars(traces["running"], wt)
         _add_windows(traces["windows"], wt)
     _add_panels(traces["panels"], worlds, timeline, view)
-    for (trace, k), position in zip(labelled, placer.solve(), strict=True):
+    for (trace, k, request), position in zip(labelled, placer.solve(), strict=True):
         if position is None:
             trace["text"][k] = ""  # no room: the step's hover text still names it
         else:
             trace["textposition"][k] = position
+            trace["label_x"][k] = placer.extent(request, position)
     _unlabel(traces["labelled"], traces["marks"])
     for name in MARK_TRACES:
         _stack(traces[name])
@@ -155,15 +165,15 @@ def _empty(name: str) -> dict:
 
 
 def _add_marks(traces: dict, wt: WorldTrace, placer: LabelPlacer,
-               labelled: list[tuple[dict, int]]) -> None:
+               labelled: list[tuple[dict, int, int]]) -> None:
     for i, (e, mark) in enumerate(zip(wt.events, wt.marks, strict=True)):
         x, y = wt.position(i)
         category = CATEGORY[mark.category]
         t = traces["labelled" if mark.category in LABELLED else "marks"]
         if mark.label:
-            placer.add(wt.world, x, y, mark.label, category.text_position, category.size,
-                       category.label_rank)
-            labelled.append((t, len(t["x"])))
+            request = placer.add(wt.world, x, y, mark.label, category.text_position,
+                                 category.size, category.label_rank)
+            labelled.append((t, len(t["x"]), request))
         t["x"].append(x)
         t["y"].append(y)
         for key, value in _mark_point(category, mark.label).items():
@@ -185,17 +195,19 @@ def _mark_point(category, label: str) -> dict:
             "marker.symbol": category.symbol, "marker.size": category.size,
             "marker.color": category.color, "marker.line.color": outline,
             "marker.line.width": width, "textfont.color": category.text_color,
-            "hoverlabel.bordercolor": category.color}
+            "hoverlabel.bordercolor": category.color, "label_x": None}
 
 
-def _unlabel(labelled: dict, marks: dict) -> None:
-    """Move the marks whose label found no room to the trace without labels.  A text trace
-    must hold no empty text: plotly.js removes an empty point's <text> node and, when a later
-    update gives that point a text, finds no node to put it in (the label never shows)."""
-    empty = {k for k, text in enumerate(labelled["text"]) if text == ""}
+def _unlabel(labelled: dict, marks: dict, drop: Callable[[int], bool] | None = None) -> None:
+    """Move the labelled marks that `drop` picks (by default those whose label found no
+    room) to the trace without labels, as marks without text.  A text trace must hold no
+    empty text: plotly.js removes an empty point's <text> node and, when a later update
+    gives that point a text, finds no node to put it in (the label never shows)."""
+    texts = labelled["text"]
+    moved = {k for k in range(len(labelled["x"])) if (drop(k) if drop else texts[k] == "")}
     for key, values in labelled.items():
-        marks[key] += [v for k, v in enumerate(values) if k in empty]
-        labelled[key] = [v for k, v in enumerate(values) if k not in empty]
+        marks[key] += ["" if key == "text" else v for k, v in enumerate(values) if k in moved]
+        labelled[key] = [v for k, v in enumerate(values) if k not in moved]
 
 
 RANK = {c.key: i for i, c in enumerate(CATEGORIES)}
@@ -283,6 +295,16 @@ def page(traces: Mapping[str, dict], low: float, high: float) -> dict[str, dict]
         paged[name] = {key: [values[k] for k in keep] if isinstance(values, list) else values
                        for key, values in trace.items()}
     return paged
+
+
+def clip_labels(traces: dict[str, dict], low: float, high: float) -> None:
+    """Leave the labels that reach past x = `low` or `high` out of a page of the run (their
+    marks stay, without text): plotly clips a label at the edge of the plot, and a cut "EOI"
+    reads "OI"."""
+    labelled, marks = dict(traces["labelled"]), dict(traces["marks"])
+    reach = labelled["label_x"]
+    _unlabel(labelled, marks, lambda k: not low <= reach[k][0] <= reach[k][1] <= high)
+    traces["labelled"], traces["marks"] = labelled, marks
 
 
 def _segments_within(xs: Sequence[float], low: float, high: float) -> list[int]:

@@ -60,7 +60,7 @@ class Lab(w.VBox):
         self.error: str | None = None
         self.plot_px = PLOT_PX  # until the page reports the lab's real width
         self.snapshot: Snapshot = take(base)
-        index = self._clamp(step)
+        index = self._opening(step)
         self._quiet = False  # set while the lab moves its own widgets
         self.controls = ctl.make_controls(base)
         self.diagram = LiveFigure(self.snapshot.sequence, self.world, index)
@@ -159,9 +159,10 @@ class Lab(w.VBox):
         except Exception as error:  # noqa: BLE001 - shown in the panel, never a traceback
             self._fail(f"{type(error).__name__}: {error}", status.engine_failed(error))
             return
-        at_end = self.step >= self.snapshot.steps(self.world) - 1
+        # A learner who has not moved sees the new run's story too; one who has stays put.
+        moved = self.step != self._opening(None)
         self.snapshot = snapshot
-        self._show_run(self._clamp(None if at_end else self.step))
+        self._show_run(self._opening(self.step if moved else None))
 
     def _fail(self, message: str, panel: str) -> None:
         self.error = message
@@ -204,9 +205,14 @@ class Lab(w.VBox):
         with self._quietly():
             self.player.reset(self.snapshot.steps(self.world), index)
 
-    def _clamp(self, step: int | None) -> int:
-        last = self.snapshot.steps(self.world) - 1
-        return last if step is None else min(max(step, 0), last)
+    def _clamp(self, step: int) -> int:
+        return min(max(step, 0), self.snapshot.steps(self.world) - 1)
+
+    def _opening(self, step: int | None) -> int:
+        """`step` (clamped to the run), or without one the step the run's story starts at."""
+        if step is None:
+            return self.snapshot.sequence.worlds[self.world].story_step
+        return self._clamp(step)
 
     # -- a new step -----------------------------------------------------------------------------
     def _on_slider(self, change: dict) -> None:
@@ -285,7 +291,7 @@ class Lab(w.VBox):
             ctl.sync(self.controls, self.base)
             self.world = shared.mode if shared.mode in ("nested", "bare") else "nested"
             self.world_toggle.value = self.world
-        self._show_run(self._clamp(shared.step))
+        self._show_run(self._opening(shared.step))
 
 
 # A FigureWidget inside a flex box would shrink to plotly's 700 px default: make the figures

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ipywidgets as w
+import pytest
 
+import nvmxlab
 from nvmxlab.views.sequence import TRACE_INDEX
+from nvmxlab.widgets import Lab
 
 
 def cursor(lab) -> tuple:
@@ -63,8 +66,32 @@ def test_the_slider_spans_the_current_run(lab):
     assert lab.step <= steps - 1
 
 
-def test_a_fresh_lab_shows_the_whole_run_with_the_cursor_on_the_last_step(lab):
-    assert lab.step == len(lab.result.events) - 1
+def test_a_fresh_lab_opens_on_the_step_where_the_interrupt_is_raised(lab):
+    assert lab.result.events[lab.step].kind == "raise"
+    assert all(e.kind != "raise" for e in lab.result.events[:lab.step])
+
+
+@pytest.mark.parametrize("name", nvmxlab.bundled())
+def test_every_bundled_scenario_opens_on_its_first_interrupt_or_nmi(name):
+    lab = Lab(name)
+    try:
+        event = lab.result.events[lab.step]
+        assert event.kind == "raise", (name, lab.step, event)
+        low, high = lab.diagram.left, lab.diagram.left + lab.snapshot.sequence.view_width
+        assert low <= lab.snapshot.sequence.worlds["nested"].x[lab.step] <= high
+    finally:
+        lab.close()
+
+
+def test_a_control_change_keeps_a_lab_that_was_not_moved_on_the_new_runs_story(lab):
+    lab.controls["vmcs12.external_interrupt_exiting"].value = False
+    assert lab.result.events[lab.step].kind == "raise"
+
+
+def test_a_control_change_keeps_the_step_a_learner_moved_to(lab):
+    lab.show_step(30)
+    lab.controls["vmcs12.external_interrupt_exiting"].value = False
+    assert lab.step == 30
 
 
 def test_stepping_through_bare_metal_explains_bare_metal_steps(lab):
