@@ -21,7 +21,7 @@ BANDS = (("rgba(86,180,233,0.55)", 10, "interrupt / NMI window open"),
 
 
 def _item(mark: str, text: str) -> str:
-    return (f"<span style='white-space:nowrap;margin-right:18px'>{mark} "
+    return (f"<span class='nvmx-legend-item' style='white-space:nowrap'>{mark} "
             f"{html.escape(text)}</span>")
 
 
@@ -35,5 +35,8 @@ def legend_html() -> str:
         outline = ";-webkit-text-stroke:0.6px #333333" if c.key == "apic" else ""
         items.append(_item(f"<span style='color:{c.color};font-size:{LABEL_SIZE + 4}px"
                            f"{outline}'>{glyph}</span>", c.label))
+    # ipywidgets' HTML widget keeps its content on one line (white-space: nowrap): the legend
+    # wraps its entries itself, each entry whole, so every one shows at any width.
     return (f"<div class='nvmx-legend' style='font-size:{LABEL_SIZE}px;line-height:1.9;"
-            f"padding-left:160px'>" + "".join(items) + "</div>")
+            "display:flex;flex-wrap:wrap;white-space:normal;column-gap:18px;"
+            "padding-left:160px'>" + "".join(items) + "</div>")

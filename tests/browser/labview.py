@@ -14,8 +14,9 @@ from pathlib import Path
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator
 
-from nvmxlab.views.figure import MARGIN_X
+from nvmxlab.views.figure import MARGIN_X, WIDGET_TRACES
 from nvmxlab.views.sequence import MAX_VIEW, MIN_VIEW, PX_PER_STEP, TRACE_INDEX
+from nvmxlab.views.stategraph import GRAPH_INDEX
 from nvmxlab.widgets.lab import WIDTH_SLACK
 
 from .jupyterlab import LabPage, write_notebook
@@ -135,9 +136,22 @@ def wait_until_fitted(lab: LabPage, timeout_ms: float = 30_000) -> None:
     )
 
 
+# A kernel round trip: an empty, silent execute request, resolved once its reply and its idle
+# status have come back. The shell channel handles requests in the order they were sent, so
+# every widget message the page sent before it (clicks, slider moves) has been handled; the
+# iopub channel is one ordered stream, so every update those handlers sent has reached the
+# page before the idle status that resolves `done`.
+_ROUND_TRIP = """async (path) => {
+  const panel = window.__nvmxPanel(path);
+  const kernel = panel.sessionContext.session.kernel;
+  await kernel.requestExecute({code: '', silent: true, store_history: false}).done;
+}"""
+
+
 def wait_until_settled(lab: LabPage) -> None:
-    """Wait until the kernel has handled every message, then for two painted frames."""
-    lab.wait_for_kernel_idle(lab.path)
+    """Wait until the kernel has handled every message the page sent it and the page has
+    every update that came of them, then for two painted frames (plotly draws in one)."""
+    lab.page.evaluate(_ROUND_TRIP, lab.path)
     lab.page.evaluate(
         "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
     )
@@ -223,3 +237,120 @@ def measure_lab(lab: LabPage, folder: Path, *, clicks: int = CLICKS) -> LabRun:
         return run
     finally:
         lab.server.shutdown_kernels(relative)
+
+
+# -- the whole lab as the page shows it ------------------------------------------------------
+
+# Every panel of the lab, read from the DOM: texts as the learner reads them, the controls'
+# states, and each figure trace as drawn (its points, texts and line segments in the SVG;
+# `_fullData` only names which <g> is which trace).
+_READ_LAB = """([lab, traces]) => {
+  const root = document.querySelector(lab);
+  if (!root) return null;
+  const text = (selector) => {
+    const node = root.querySelector(selector);
+    return node ? node.innerText.trim() : null;
+  };
+  const plot = (selector) => {
+    const node = root.querySelector(selector);
+    return node && (node.matches('.js-plotly-plot') ? node : node.querySelector('.js-plotly-plot'));
+  };
+  const lineText = (node) => {
+    const lines = node.querySelectorAll('tspan.line');
+    return lines.length ? Array.from(lines, (l) => l.textContent).join(' ') : node.textContent;
+  };
+  const drawn = (figure, index) => {
+    const data = figure && figure._fullData && figure._fullData.find((t) => t.index === index);
+    const group = data && figure.querySelector(`.trace${CSS.escape(data.uid)}`);
+    if (!group) return {points: [], texts: [], segments: 0};
+    let segments = 0;
+    group.querySelectorAll('path.js-line').forEach((path) => {
+      segments += ((path.getAttribute('d') || '').match(/M/g) || []).length;
+    });
+    return {
+      points: Array.from(group.querySelectorAll('path.point'), (p) => p.getAttribute('transform')),
+      texts: Array.from(group.querySelectorAll('text'), lineText).filter((t) => t !== ''),
+      textNodes: Array.from(group.querySelectorAll('text'), (t) => [
+        lineText(t), Number(t.getAttribute('x')), Number(t.getAttribute('y'))]),
+      segments,
+    };
+  };
+  const read = (figure, names) => Object.fromEntries(
+    Object.entries(names).map(([name, index]) => [name, drawn(figure, index)]));
+  const checkboxes = Object.fromEntries(Array.from(
+    root.querySelectorAll('.nvmx-controls .widget-checkbox'),
+    (box) => [box.innerText.trim(), box.querySelector('input').checked]));
+  const choosers = '.nvmx-controls .widget-dropdown, .nvmx-controls .widget-select-multiple';
+  const selects = Object.fromEntries(Array.from(root.querySelectorAll(choosers),
+    (box) => [box.querySelector('label').innerText.trim(),
+              Array.from(box.querySelector('select').selectedOptions, (o) => o.text)]));
+  const slider = (scope, description) => {
+    const box = Array.from(root.querySelectorAll(`${scope} .widget-slider`)).find(
+      (b) => b.querySelector('.widget-label').innerText.trim() === description);
+    const handle = box && box.querySelector('.noUi-handle');
+    return handle && {value: Number(handle.getAttribute('aria-valuenow')),
+                      max: Number(handle.getAttribute('aria-valuemax'))};
+  };
+  const labBox = root.getBoundingClientRect();
+  const legend = Array.from(root.querySelectorAll('.nvmx-legend-item'), (item) => {
+    const box = item.getBoundingClientRect();
+    return {text: item.innerText.trim(), left: box.left - labBox.left,
+            right: box.right - labBox.left, top: box.top, bottom: box.bottom,
+            visible: box.width > 0 && box.height > 0};
+  });
+  const share = root.querySelector('.nvmx-share input');
+  const choice = root.querySelector('.nvmx-compare select');
+  return {
+    width: labBox.width,
+    header: text('h3'),
+    verdict: text('.nvmx-status-panel'),
+    step_text: text('.nvmx-step-text'),
+    player: slider('.nvmx-player', 'step'),
+    sti_delay: slider('.nvmx-controls', "L1's STI delay"),
+    checkboxes, selects,
+    world: text('.widget-toggle-button.mod-active'),
+    share: share && share.value,
+    compare_choice: choice && choice.selectedOptions[0] ? choice.selectedOptions[0].text : null,
+    compare: text('.nvmx-compare-table'),
+    legend,
+    diagram: read(plot('.nvmx-sequence'), traces.sequence),
+    graph: read(plot('.nvmx-stategraph'), traces.graph),
+  };
+}"""
+
+
+def _trace_names() -> dict[str, dict[str, int]]:
+    return {"sequence": {name: TRACE_INDEX[name] for name in WIDGET_TRACES},
+            "graph": dict(GRAPH_INDEX)}
+
+
+def read_lab(lab: LabPage) -> dict:
+    """Everything the lab shows now, read from the page (see _READ_LAB)."""
+    shown = lab.page.evaluate(_READ_LAB, [LAB, _trace_names()])
+    assert shown is not None, "no lab on the page"
+    return shown
+
+
+def highlighted_state(graph: dict) -> str | None:
+    """The state the graph's ring is drawn around: the name drawn nearest to the ring."""
+    if not graph["here"]["points"]:
+        return None
+    x, y = highlight_xy(graph["here"]["points"][0])
+    names = graph["names"]["textNodes"]
+    if not names:
+        return None
+    return min(names, key=lambda n: (round(abs(n[1] - x)), abs(n[2] - y)))[0]
+
+
+def wait_for_share_change(lab: LabPage, before: str, timeout_ms: float = 30_000) -> None:
+    """Wait until the share box shows another string than `before` (the lab's last update
+    of a change), then until the kernel is idle and two frames are painted."""
+    lab.page.wait_for_function(
+        "([selector, before]) => { const box = document.querySelector(selector);"
+        "  return box && box.value !== before; }",
+        arg=[f"{LAB} .nvmx-share input", before], timeout=timeout_ms)
+    wait_until_settled(lab)
+
+
+def share_string(lab: LabPage) -> str:
+    return lab.page.locator(f"{LAB} .nvmx-share input").input_value()

@@ -1,0 +1,209 @@
+"""The lab tells the truth: after every change, every panel on the page shows the new state.
+
+Each test drives the lab as a learner does (checkboxes, dropdowns, sliders, the world toggle,
+the player, a pasted share string), then reads the whole page (`labview.read_lab`: header,
+verdict and costs, step text, player, controls, both figures trace by trace, panel titles,
+the state graph's ring, the comparison, the share string) and checks it against what the
+public API computes for the configuration the page's share string names (`oracle.py`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+import nvmxlab
+from nvmxlab import share
+from nvmxlab.bugs import BUGS
+from nvmxlab.widgets.timing import CHOICES
+
+from . import actions
+from .jupyterlab import open_page, scratch_folder
+from .labview import (
+    ACK_ON_EXIT,
+    LAB,
+    PIN_BASED,
+    lab_notebook,
+    read_lab,
+    run_lab,
+    share_string,
+    wait_for_share_change,
+    wait_until_settled,
+)
+from .oracle import differences
+
+L2_IF = "L2 RFLAGS.IF"
+TIMING = "interrupt arrives"
+POLICY = "L0 policy"
+A_BUG = next(iter(BUGS))
+SEED_STI = nvmxlab.resolve("seed-interrupt").l1["exit_handler"].index("sti")
+
+
+@pytest.fixture(scope="module")
+def lab_page(browser, jupyter_server):
+    with scratch_folder() as folder, open_page(browser, jupyter_server, "lab-truth") as page:
+        relative = lab_notebook(folder).relative_to(jupyter_server.root).as_posix()
+        try:
+            page.open_notebook(relative)
+            yield page, relative
+        finally:
+            jupyter_server.shutdown_kernels(relative)
+
+
+@pytest.fixture
+def fresh_lab(lab_page):
+    """The seed case's lab, freshly run and drawn."""
+    page, relative = lab_page
+    run = run_lab(page, relative)
+    assert run.rendered, f"the lab did not render: {run.missing}; errors {run.errors}"
+    return page
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    act: Callable  # (LabPage) -> None
+    holds: Callable[[share.Shared], bool]  # what the share string must then say
+
+
+def _vmcs12(key: str, value: bool) -> Callable[[share.Shared], bool]:
+    return lambda shared: shared.scenario.vmcs12[key] is value
+
+
+def _policy(policy: str) -> Callable[[share.Shared], bool]:
+    return lambda shared: shared.scenario.policy == policy
+
+
+def _at(trigger: str) -> Callable[[share.Shared], bool]:
+    return lambda shared: str(shared.scenario.interrupts[0].at) == trigger
+
+
+PASTED = share.encode(nvmxlab.resolve("nmi-window"), step=7, mode="bare")
+
+CHANGES = (
+    Change("ack-on-under-2011", lambda lab: actions.tick(lab, ACK_ON_EXIT),
+           _vmcs12("ack_interrupt_on_exit", True)),
+    Change("policy-modern", lambda lab: actions.choose(lab, POLICY, "kvm-modern"),
+           _policy("kvm-modern")),
+    Change("ack-off", lambda lab: actions.tick(lab, ACK_ON_EXIT),
+           _vmcs12("ack_interrupt_on_exit", False)),
+    Change("pin-off", lambda lab: actions.tick(lab, PIN_BASED),
+           _vmcs12("external_interrupt_exiting", False)),
+    Change("policy-svm", lambda lab: actions.choose(lab, POLICY, "kvm-2011-svm"),
+           _policy("kvm-2011-svm")),
+    Change("pin-on", lambda lab: actions.tick(lab, PIN_BASED),
+           _vmcs12("external_interrupt_exiting", True)),
+    Change("policy-2011-vmx", lambda lab: actions.choose(lab, POLICY, "kvm-2011-vmx"),
+           _policy("kvm-2011-vmx")),
+    Change("bug-on", lambda lab: actions.choose_bugs(lab, [A_BUG]),
+           lambda shared: shared.scenario.bugs == (A_BUG,)),
+    Change("bug-off", lambda lab: actions.choose_bugs(lab, []),
+           lambda shared: shared.scenario.bugs == ()),
+    Change("at-vmlaunch", lambda lab: actions.choose(lab, TIMING, CHOICES["vmlaunch"]),
+           _at("L1:vmlaunch")),
+    Change("at-vmresume", lambda lab: actions.choose(lab, TIMING, CHOICES["vmresume"]),
+           _at("L1:vmresume")),
+    Change("while-l2-halts", lambda lab: actions.choose(lab, TIMING, CHOICES["l2-halts"]),
+           lambda shared: "hlt" in shared.scenario.l2["program"]),
+    Change("while-l2-runs", lambda lab: actions.choose(lab, TIMING, CHOICES["l2-runs"]),
+           _at("L2:3")),
+    Change("sti-later", lambda lab: actions.nudge_slider(lab, "L1's STI delay"),
+           lambda shared: shared.scenario.l1["exit_handler"].index("sti") == SEED_STI + 1),
+    Change("sti-back", lambda lab: actions.nudge_slider(lab, "L1's STI delay", "ArrowLeft"),
+           lambda shared: shared.scenario.l1["exit_handler"].index("sti") == SEED_STI),
+    Change("l2-if-off", lambda lab: actions.tick(lab, L2_IF),
+           lambda shared: shared.scenario.l2["rflags_if"] is False),
+    Change("l2-if-on", lambda lab: actions.tick(lab, L2_IF),
+           lambda shared: shared.scenario.l2["rflags_if"] is True),
+    Change("world-bare", lambda lab: actions.step_through(lab, "bare metal"),
+           lambda shared: shared.mode == "bare"),
+    Change("bare-step-3", lambda lab: actions.go_to_step(lab, 3),
+           lambda shared: shared.step == 3),
+    Change("world-nested", lambda lab: actions.step_through(lab, "nested"),
+           lambda shared: shared.mode == "nested"),
+    Change("play", lambda lab: actions.play_for(lab, 1500),
+           lambda shared: shared.step > 3),
+    Change("pasted-share-string", lambda lab: actions.paste_share(lab, PASTED),
+           lambda shared: shared == share.decode(PASTED)),
+)
+
+
+def apply(lab, change: Change) -> dict:
+    """Make `change`, wait until the page has settled, and return what it shows."""
+    before = share_string(lab)
+    change.act(lab)
+    try:
+        wait_for_share_change(lab, before)
+    except PlaywrightError:
+        shown = read_lab(lab)
+        pytest.fail(f"{change.name}: the share string never changed, so the lab did not "
+                    f"follow the change; the page shows: {shown['verdict']!r}, "
+                    f"{shown['step_text']!r}", pytrace=False)
+    return read_lab(lab)
+
+
+def test_after_every_change_every_panel_shows_the_new_configuration(fresh_lab):
+    failures = []
+    for number, change in enumerate(CHANGES, start=1):
+        shown = apply(fresh_lab, change)
+        fresh_lab.screenshot_element(LAB, f"lab-truth-{number:02d}-{change.name}")
+        shared = share.decode(shown["share"])
+        if not change.holds(shared):
+            failures.append(f"{change.name}: the share string does not say so: {shared}")
+        failures += [f"{change.name}: {d}" for d in differences(shown)]
+    assert failures == [], "\n".join(failures)
+
+
+def test_the_lab_as_opened_agrees_with_the_engine(fresh_lab):
+    wait_until_settled(fresh_lab)
+    assert differences(read_lab(fresh_lab)) == []
+
+
+def test_ack_on_exit_under_the_2011_design_is_never_shown_as_matching_bare_metal(fresh_lab):
+    shown = apply(fresh_lab, CHANGES[0])
+    assert not nvmxlab.check(share.decode(shown["share"]).scenario).ok
+    assert shown["verdict"].startswith("✗"), shown["verdict"]
+    assert "VMfailValid" in shown["verdict"]
+    assert differences(shown) == []
+
+
+CLICKABLE = (PIN_BASED, ACK_ON_EXIT, L2_IF)
+
+
+def test_quick_clicks_faster_than_a_redraw_end_in_the_state_of_the_last_click(fresh_lab):
+    rng = random.Random(12)
+    clicks = [rng.choice(CLICKABLE) for _ in range(20)]
+    start = read_lab(fresh_lab)["checkboxes"]
+    for label in clicks:
+        actions.tick(fresh_lab, label)  # no wait: the clicks queue up faster than redraws
+    final = {label: start[label] ^ (clicks.count(label) % 2 == 1) for label in CLICKABLE}
+    # The share string is the lab's last update of a change: wait until it names the last
+    # click's configuration and stays so for a second with the kernel idle (an earlier click
+    # can name the same configuration on the way).
+    stable_since = None
+    for _ in range(1200):
+        shared = share.decode(share_string(fresh_lab))
+        if _checkboxes_of(shared.scenario) != final:
+            stable_since = None
+        elif stable_since is None:
+            stable_since = time.monotonic()
+        elif time.monotonic() - stable_since > 1.0:
+            break
+        fresh_lab.page.wait_for_timeout(50)
+    wait_until_settled(fresh_lab)
+    shown = read_lab(fresh_lab)
+    fresh_lab.screenshot_element(LAB, "lab-truth-after-20-quick-clicks")
+    assert _checkboxes_of(share.decode(shown["share"]).scenario) == final
+    assert {label: shown["checkboxes"][label] for label in CLICKABLE} == final
+    assert differences(shown) == []
+
+
+def _checkboxes_of(scenario: nvmxlab.Scenario) -> dict[str, bool]:
+    return {PIN_BASED: scenario.vmcs12["external_interrupt_exiting"],
+            ACK_ON_EXIT: scenario.vmcs12["ack_interrupt_on_exit"],
+            L2_IF: scenario.l2["rflags_if"]}
