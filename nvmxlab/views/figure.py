@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
+from .labels import text_px
 from .redraw import as_widget, redraw_traces, replot_traces, set_traces
 from .sequence import (
     ARROW_CATEGORIES,
@@ -126,6 +127,17 @@ def _lane_ticks() -> tuple[list[float], list[str]]:
     return vals, text
 
 
+AXIS_TITLES = ("guest-visible time: instructions retired by L1 and L2",
+               "instructions retired by L1 and L2")
+
+
+def axis_title(plot_px: float) -> str:
+    """The x axis's title, the short one where the long one would be cut at the figure's
+    right edge (it is centred on the plot area, and the right margin is narrow)."""
+    fits = [t for t in AXIS_TITLES if text_px(t, FONT_SIZE) <= plot_px]
+    return fits[0] if fits else AXIS_TITLES[-1]
+
+
 def base_layout() -> dict:
     tickvals, ticktext = _lane_ticks()
     return {
@@ -137,8 +149,7 @@ def base_layout() -> dict:
         "font": {"family": FONT, "size": FONT_SIZE, "color": "#2A3F5F"},
         "margin": {"l": MARGIN_LEFT, "r": MARGIN_X - MARGIN_LEFT, "t": 36, "b": 20},
         # Its tick labels and grid are the "ticks" and "grid" traces (see sequence._add_ticks).
-        "xaxis": {"title": {"text": "guest-visible time: instructions retired by L1 and L2",
-                            "standoff": 28},
+        "xaxis": {"title": {"text": AXIS_TITLES[0], "standoff": 28},
                   "zeroline": False, "showgrid": False, "showticklabels": False,
                   "ticks": "", "automargin": True},
         # The lanes are the y axis's grid lines, one per tick: shapes would cost a redraw of
@@ -170,10 +181,12 @@ def new_figure(data: SequenceData, world: str = "nested", index: int = 0, *,
     """A figure (or FigureWidget) showing `data` with the cursor on step `index` of `world`,
     its x axis on the view around the cursor (see sequence.view_range)."""
     moved, relayout = cursor(data, world, index)
-    return _figure({**_run_traces(data), **moved}, relayout["xaxis.range"], widget)
+    return _figure({**_run_traces(data), **moved}, relayout["xaxis.range"], widget,
+                   data.plot_px)
 
 
-def _figure(shown: Mapping[str, dict], view: list[float], widget: bool) -> go.Figure:
+def _figure(shown: Mapping[str, dict], view: list[float], widget: bool,
+            plot_px: float) -> go.Figure:
     styles = trace_styles()
     # The lab shows legend.legend_html() instead of the legend's traces: plotly sets up every
     # trace again on each redraw (supplyDefaults, and doCalcdata's findArrayAttributes walks
@@ -183,6 +196,7 @@ def _figure(shown: Mapping[str, dict], view: list[float], widget: bool) -> go.Fi
               else go.Scatter(**styles[name]) for name in names]
     layout = base_layout()
     layout["xaxis"]["range"] = view
+    layout["xaxis"]["title"]["text"] = axis_title(plot_px)
     if widget:
         layout.update(showlegend=False, height=WIDGET_HEIGHT)
     fig = go.Figure(data=traces, layout=layout)
@@ -217,7 +231,7 @@ class LiveFigure:
         moved, relayout = cursor(data, world, index)
         self.left = relayout["xaxis.range"][0]
         self.widget = _figure(_on_page(data, self.left, moved), [0.0, data.view_width],
-                              widget=True)
+                              True, data.plot_px)
 
     def _page(self, data: SequenceData, world: str, index: int) -> tuple[dict, float]:
         current = [self.left, self.left + data.view_width]
@@ -241,4 +255,5 @@ class LiveFigure:
         out anew), the axis spanning the new view width."""
         moved, self.left = self._page(data, world, index)
         replot_traces(self.widget, _on_page(data, self.left, moved), TRACE_INDEX,
-                      {"xaxis.range": [0.0, data.view_width]})
+                      {"xaxis.range": [0.0, data.view_width],
+                       "xaxis.title.text": axis_title(data.plot_px)})

@@ -23,7 +23,7 @@ from ..result import Result
 from ..trace import Event
 from .classify import VMCS_GUEST, Mark, classify
 from .explain import hover
-from .labels import LabelPlacer
+from .labels import LabelPlacer, text_px
 from .states import StepState, step_states
 from .style import (
     CATEGORIES,
@@ -102,6 +102,7 @@ class SequenceData:
     timeline: Timeline
     traces: Mapping[str, dict]  # DATA_TRACES name → {"x", "y", …} (MARK_KEYS for marks)
     view_width: float  # how many steps the x axis spans, always
+    plot_px: float = PLOT_PX  # the plot area's width the labels were placed for
 
 
 def _world_trace(world: str, result: Result, x: tuple[float, ...]) -> WorldTrace:
@@ -121,13 +122,13 @@ def build(results: Mapping[str, Result], plot_px: float = PLOT_PX) -> SequenceDa
     timeline = align({w: results[w].events[:MAX_EVENTS] for w in ordered})
     worlds = {w: _world_trace(w, results[w], timeline.x[w]) for w in ordered}
     return SequenceData(worlds, timeline, _traces(worlds, timeline, plot_px),
-                        view_width_for(plot_px))
+                        view_width_for(plot_px), plot_px)
 
 
 def relabel(data: SequenceData, plot_px: float) -> SequenceData:
     """The same runs laid out for another plot width (no engine run, no replay)."""
     return SequenceData(data.worlds, data.timeline, _traces(data.worlds, data.timeline, plot_px),
-                        view_width_for(plot_px))
+                        view_width_for(plot_px), plot_px)
 
 
 def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float) -> dict:
@@ -349,7 +350,7 @@ def titles(data: SequenceData, view: Sequence[float]) -> dict:
             if world == "nested":
                 text += f" ({wt.result.policy}) · {_exits(s.get('l0_exits', 0))} to L0"
             text += f" · L1 sees {_exits(s.get('l1_exits', 0))}"
-        texts.append(text)
+        texts.append(_fit(text, TITLE_SIZES[0], data.plot_px))
     ys = [lane_y(w, "L2") + TITLE_OFFSET for w in WORLDS]
     xs = [left] * len(WORLDS)
     # The status note only when there is one: a text trace holds no empty text (see _unlabel).
@@ -361,6 +362,15 @@ def titles(data: SequenceData, view: Sequence[float]) -> dict:
 
 
 TITLE_SIZES = [FONT_SIZE + 1] * len(WORLDS) + [FONT_SIZE - 1]
+
+
+def _fit(title: str, size: float, plot_px: float) -> str:
+    """A panel's title on as many lines as the plot's width needs, broken after its name
+    (a title runs from the left edge of the plot: past the right edge, plotly cuts it)."""
+    if text_px(title, size) <= plot_px:
+        return title
+    name, _, rest = title.partition(" · ")
+    return f"{name}<br>{rest}" if rest else title
 
 
 def _exits(n: int) -> str:

@@ -25,6 +25,8 @@ from ..views.explain import step_html
 from ..views.figure import MARGIN_X, LiveFigure
 from ..views.legend import legend_html
 from ..views.sequence import PLOT_PX, relabel
+from ..views.stategraph import MARGIN as GRAPH_MARGIN
+from ..views.stategraph import PLOT_WIDTH as GRAPH_PLOT_PX
 from ..views.stategraph import apply_graph, new_graph_figure, show_graph_step
 from . import controls as ctl
 from . import status
@@ -47,6 +49,7 @@ def opening(source: str | Path | Scenario, step: int | None, world: str | None
     return resolve(source), step, world or "nested"
 
 
+GRAPH_PX = round(GRAPH_PLOT_PX + GRAPH_MARGIN["l"] + GRAPH_MARGIN["r"])
 WIDTH_SLACK = 40  # px the plot's width may change by without a redraw: a scrollbar, say
 
 
@@ -114,7 +117,9 @@ class Lab(w.VBox):
     def _children(self) -> list[w.Widget]:
         self.panel = ctl.panel(self.controls)
         figure_box = w.VBox([self.figure, w.HTML(legend_html())], layout=w.Layout(width="100%"))
-        graph_box = w.Box([self.graph], layout=w.Layout(width="100%"))
+        # The state graph is laid out for GRAPH_PX: a narrower lab scrolls it sideways
+        # rather than squeezing its state names over each other.
+        graph_box = w.Box([self.graph], layout=w.Layout(width="100%", overflow="auto hidden"))
         hint = w.HTML("<span style='color:#555'>Lab(\"nvmx1:…\") or <code>nvmxlab run "
                       "'nvmx1:…'</code> reproduces exactly this view.</span>")
         return [self.fit, self.header, self.panel, self.status, figure_box,
@@ -298,6 +303,7 @@ class Lab(w.VBox):
 # fill their boxes, so plotly's autosize measures the real width.
 STYLE = """<style>
 .nvmx-lab .nvmx-sequence, .nvmx-lab .nvmx-stategraph { width: 100%; flex: 1 1 auto; }
+.nvmx-lab .nvmx-stategraph { min-width: """ + f"{GRAPH_PX}px" + """; }
 .nvmx-lab .nvmx-step-text { font-size: 17px; border: 1px solid #ddd; border-radius: 4px;
   padding: 4px 10px; margin: 4px 0; }
 .nvmx-lab .nvmx-compare-table { width: 100%; table-layout: fixed; }

@@ -354,3 +354,49 @@ def wait_for_share_change(lab: LabPage, before: str, timeout_ms: float = 30_000)
 
 def share_string(lab: LabPage) -> str:
     return lab.page.locator(f"{LAB} .nvmx-share input").input_value()
+
+
+# The boxes of the texts drawn on the sequence diagram, in page pixels: the marks' labels, the
+# guest-time ticks, the panel titles and the lanes' names; and the plot area's box.
+_TEXT_BOXES = """([selector, traces]) => {
+  const holder = document.querySelector(selector);
+  const figure = holder && (holder.matches('.js-plotly-plot')
+    ? holder : holder.querySelector('.js-plotly-plot'));
+  if (!figure || !figure._fullData) return null;
+  const box = (node, kind) => {
+    const r = node.getBoundingClientRect();
+    return {kind, text: node.textContent, left: r.left, right: r.right, top: r.top,
+            bottom: r.bottom};
+  };
+  const boxes = [];
+  for (const index of traces) {
+    const data = figure._fullData.find((t) => t.index === index);
+    const group = data && figure.querySelector(`.trace${CSS.escape(data.uid)}`);
+    if (group) group.querySelectorAll('text').forEach((t) => boxes.push(box(t, data.index)));
+  }
+  figure.querySelectorAll('.yaxislayer-above .ytick text').forEach(
+    (t) => boxes.push(box(t, 'lane')));
+  figure.querySelectorAll('.xtitle').forEach((t) => boxes.push(box(t, 'axis title')));
+  const svg = figure.querySelector('svg.main-svg').getBoundingClientRect();
+  const size = figure._fullLayout._size;  // the plot area, in px of the figure
+  const plot = {left: svg.left + size.l, right: svg.left + size.l + size.w,
+                top: svg.top + size.t, bottom: svg.top + size.t + size.h};
+  return {boxes: boxes.filter((b) => b.text !== '' && b.right > b.left), plot,
+          figure: {left: svg.left, right: svg.right, top: svg.top, bottom: svg.bottom}};
+}"""
+
+
+def text_boxes(lab: LabPage, traces: list[int]) -> dict:
+    return lab.page.evaluate(_TEXT_BOXES, [SEQUENCE, traces])
+
+
+def overlapping(boxes: list[dict], tolerance: float = 0.5) -> list[tuple[str, str]]:
+    """Pairs of boxes that overlap by more than `tolerance` px each way."""
+    pairs = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            dx = min(a["right"], b["right"]) - max(a["left"], b["left"])
+            dy = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+            if dx > tolerance and dy > tolerance:
+                pairs.append((a["text"], b["text"]))
+    return pairs

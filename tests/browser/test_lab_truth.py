@@ -20,6 +20,9 @@ from playwright.sync_api import Error as PlaywrightError
 import nvmxlab
 from nvmxlab import share
 from nvmxlab.bugs import BUGS
+from nvmxlab.views.legend import BANDS
+from nvmxlab.views.sequence import TRACE_INDEX
+from nvmxlab.views.style import CATEGORIES
 from nvmxlab.widgets.timing import CHOICES
 
 from . import actions
@@ -29,10 +32,13 @@ from .labview import (
     LAB,
     PIN_BASED,
     lab_notebook,
+    overlapping,
     read_lab,
     run_lab,
     share_string,
+    text_boxes,
     wait_for_share_change,
+    wait_until_fitted,
     wait_until_settled,
 )
 from .oracle import differences
@@ -207,3 +213,57 @@ def _checkboxes_of(scenario: nvmxlab.Scenario) -> dict[str, bool]:
     return {PIN_BASED: scenario.vmcs12["external_interrupt_exiting"],
             ACK_ON_EXIT: scenario.vmcs12["ack_interrupt_on_exit"],
             L2_IF: scenario.l2["rflags_if"]}
+
+
+# -- what is drawn is legible --------------------------------------------------------------
+
+LABEL_TRACES = [TRACE_INDEX[name] for name in ("labelled", "ticks", "titles")]
+
+
+def _at_width(lab, width: int) -> None:
+    lab.page.set_viewport_size({"width": width, "height": 900})
+    wait_until_fitted(lab)
+    wait_until_settled(lab)
+
+
+@pytest.mark.parametrize("width", [1000, 1280, 1700])
+def test_no_two_texts_on_the_diagram_overlap_and_none_is_cut_at_an_edge(fresh_lab, width):
+    seen, problems = set(), []
+    try:
+        _at_width(fresh_lab, width)
+        for state, change in (("seed", None), ("pin-off", CHANGES[3])):
+            if change is not None:
+                apply(fresh_lab, Change(change.name, lambda lab: actions.tick(lab, PIN_BASED),
+                                        change.holds))
+            drawn = text_boxes(fresh_lab, LABEL_TRACES)
+            boxes, plot = drawn["boxes"], drawn["plot"]
+            seen |= {b["text"] for b in boxes}
+            problems += [f"{state} at {width} px: {a!r} overlaps {b!r}"
+                         for a, b in overlapping(boxes)]
+            problems += [f"{state} at {width} px: {b['text']!r} is cut at the plot's edge"
+                         for b in boxes if b["kind"] == TRACE_INDEX["labelled"]
+                         and (b["left"] < plot["left"] - 1 or b["right"] > plot["right"] + 1)]
+            figure = drawn["figure"]
+            problems += [f"{state} at {width} px: {b['text']!r} reaches past the figure"
+                         for b in boxes if b["left"] < figure["left"] - 1
+                         or b["right"] > figure["right"] + 1]
+            fresh_lab.screenshot_element(LAB, f"lab-labels-{state}-{width}px")
+    finally:
+        fresh_lab.page.set_viewport_size({"width": 1280, "height": 900})
+    assert {"EXTERNAL_INTERRUPT", "inject 0x30"} <= seen, sorted(seen)
+    assert problems == []
+
+
+@pytest.mark.parametrize("width", [1000, 1280])
+def test_the_legend_shows_every_entry_inside_the_lab(fresh_lab, width):
+    try:
+        _at_width(fresh_lab, width)
+        shown = read_lab(fresh_lab)
+    finally:
+        fresh_lab.page.set_viewport_size({"width": 1280, "height": 900})
+    legend = shown["legend"]
+    assert len(legend) == len(BANDS) + len(CATEGORIES)
+    assert [e["text"] for e in legend if not e["visible"]] == []
+    assert [e["text"] for e in legend if e["right"] > shown["width"] + 0.5] == []
+    boxes = [{**e, "text": e["text"]} for e in legend]
+    assert overlapping(boxes) == []
