@@ -46,7 +46,9 @@ def redraw_traces(fig: go.Figure, traces: Mapping[str, dict], index: Mapping[str
     """Set `traces` on `fig` and, on a FigureWidget, redraw only them on the page (the
     message goes first: the page can draw while Python updates its copy)."""
     traces = {name: _drawable(props) for name, props in traces.items()}
-    if isinstance(fig, go.FigureWidget):
+    # A widget (not go.Figure): asking `go.FigureWidget` would import plotly's widget code
+    # without plotlyjs.py's care, for a plain figure too.
+    if not isinstance(fig, go.Figure):
         names = list(traces)
         fig._send_animate_msg(styles_data=[traces[n] for n in names], relayout_data={},
                               trace_indexes=[index[n] for n in names],
@@ -67,7 +69,10 @@ def replot_traces(fig: go.Figure, traces: Mapping[str, dict], index: Mapping[str
 def as_widget(fig: go.Figure) -> go.FigureWidget:
     """A FigureWidget of the finished `fig`.  A widget's state goes to the page when it is
     made, later changes only as messages, and a message that comes while plotly is still
-    drawing the figure makes its view fail: a new widget must need none."""
-    widget = go.FigureWidget(fig)
+    drawing the figure makes its view fail: a new widget must need none.  It ships plotly.js
+    once a page (see plotlyjs.py), and plotly's widget code is imported only now."""
+    from .plotlyjs import SharedFigureWidget
+
+    widget = SharedFigureWidget(fig)
     widget._config = {**widget._config, "responsive": True}  # follow the page's width
     return widget

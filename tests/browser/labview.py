@@ -25,6 +25,7 @@ from .latency import (
     WARMUP,
     Measurement,
     NoRepaint,
+    Whole,
     measure_clicks,
     timing_report,
 )
@@ -213,12 +214,37 @@ def run_lab(lab: LabPage, path: str) -> LabRun:
     return run
 
 
+# Everything the lab shows, as one string, cheaply (textContent forces no layout): read once a
+# frame while a click is timed, until it shows what the click's state showed when settled.
+LAB_WHOLE = """() => {
+  const root = document.querySelector('LAB_SELECTOR');
+  if (!root) return null;
+  const text = (selector) => {
+    const node = root.querySelector(selector);
+    return node ? node.textContent : '';
+  };
+  const share = root.querySelector('.nvmx-share input');
+  const handle = root.querySelector('.nvmx-player .noUi-handle');
+  const points = (selector) => Array.from(root.querySelectorAll(`${selector} path.point`),
+    (p) => p.getAttribute('transform')).join(' ');
+  return [text('h3'), text('.nvmx-status-panel'), text('.nvmx-step-text'),
+          text('.nvmx-compare-table'), share ? share.value : '',
+          handle ? handle.getAttribute('aria-valuenow') + '/' +
+                   handle.getAttribute('aria-valuemax') : '',
+          text('.nvmx-sequence .scatterlayer'), points('.nvmx-sequence .scatterlayer'),
+          text('.nvmx-stategraph .scatterlayer'), points('.nvmx-stategraph .scatterlayer'),
+          ].join('\u241e');
+}""".replace("LAB_SELECTOR", LAB)
+
+
 def measure_lab_clicks(lab: LabPage, *, clicks: int = CLICKS) -> Measurement:
     """Click PIN_BASED_EXT_INTR_MASK `clicks` times (after a warm-up), timing each click until
-    the sequence diagram repaints; each sample's readout is the text the diagram then draws."""
+    the sequence diagram repaints and until the whole lab shows the click's state; each
+    sample's readout is the text the diagram then draws."""
     return measure_clicks(
         lab.page, control(lab, PIN_BASED), watch=SEQUENCE_DATA, readout=SEQUENCE_DATA,
         label=LABEL, clicks=clicks, warmup=WARMUP,
+        whole=Whole(LAB_WHOLE, lambda: wait_until_settled(lab), "whole lab consistent"),
     )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ import pytest
 import nvmxlab
 from nvmxlab.views.sequence import build
 
+from .actions import go_to_step
 from .jupyterlab import open_page, scratch_folder
 from .labview import (
     ACK_ON_EXIT,
@@ -70,15 +71,6 @@ def step_shown(lab) -> int:
         has=lab.page.locator(".widget-label", has_text="step")
     )
     return int(slider.locator(".widget-readout").inner_text())
-
-
-def go_to_step(lab, index: int) -> None:
-    """Move the step slider with the keyboard, as a learner can: Home, then → `index` times."""
-    handle = lab.page.locator(f"{PLAYER} .noUi-handle").first
-    handle.press("Home")
-    for _ in range(index):
-        handle.press("ArrowRight")
-    wait_until_settled(lab)
 
 
 # -- it renders ----------------------------------------------------------------------------
@@ -173,8 +165,9 @@ def test_play_counts_the_steps_up_and_moves_the_highlight_with_them(seed_lab):
     seed_lab.page.locator(f"{PLAYER} .widget-play button:has(.fa-stop)").click()
     assert start is not None, "no step highlight is drawn"
     assert len(places) >= 5, f"the highlight moved {len(places) - 1} times in 10 s: {places}"
-    # The lab opens on the last step, so play starts over from the first one, then counts up.
-    assert steps[:4] == [0, 1, 2, 3], f"from step {step_at_start}: {steps}"
+    # The lab opens where the interrupt is raised; play counts up from there.
+    assert steps[:4] == [step_at_start + k for k in range(1, 5)], \
+        f"from step {step_at_start}: {steps}"
 
 
 def test_stepping_through_bare_metal_puts_the_highlight_in_the_upper_panel(seed_lab):
@@ -197,7 +190,7 @@ def test_stepping_through_bare_metal_puts_the_highlight_in_the_upper_panel(seed_
 # -- latency, reported beside the floor ------------------------------------------------------
 
 
-def test_every_click_repaints_the_diagram_with_the_clicked_setting(
+def test_every_click_repaints_the_diagram_and_then_the_whole_lab_with_the_clicked_setting(
     seed_lab, lab_notebook_page, floor, latency_report
 ):
     clicks = measure_lab_clicks(seed_lab)
@@ -216,3 +209,5 @@ def test_every_click_repaints_the_diagram_with_the_clicked_setting(
     assert len(clicks.samples_ms) == CLICKS
     assert clicks.shown[0] != clicks.shown[1]
     assert clicks.shown == [clicks.shown[i % 2] for i in range(CLICKS)]
+    # Each click also reached the state the whole lab showed for it after the warm-up.
+    assert clicks.whole is not None and len(clicks.whole.samples_ms) == CLICKS
