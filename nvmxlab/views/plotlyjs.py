@@ -14,6 +14,7 @@ Two costs of a FigureWidget fall on a learner's first `Lab()`, and neither buys 
   one `PlotlyBundle` widget per kernel, never displayed, carries the bundle, and the page
   evaluates it once and hands the module to every stub, in every lab of the page (a model's
   `_esm` is loaded when the model is created, so an undisplayed widget's code runs too).
+  It also leaves out plotly's report of defaults after each redraw (see REPORTS).
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ import anywidget
 
 # The page-wide promise of plotly's widget module, shared by the bundle and the stubs.
 GLOBAL = "__nvmxlabPlotlyWidget"
+# After every Plotly.animate, plotly's view diffs each trace's full data against its model and
+# reports the defaults back to Python (`_js2py_traceDeltas`; the layout's under a name the
+# Python side does not even observe).  For the diagram's thousands of points that is most of
+# the page's work after a redraw, and a message the kernel then handles before the next
+# click; nvmxlab never reads plotly's defaults in Python.  The bundle leaves these methods of
+# plotly's FigureView out when it finds them, and says in QUIET whether it did (a browser
+# test fails when a plotly release renames them: the lab then works as before, only slower).
+REPORTS = ("_sendTraceDeltas", "_sendLayoutDelta")
+QUIET = "__nvmxlabPlotlyQuiet"
 
 
 def _import_plotly_widget():
@@ -55,10 +65,15 @@ export default plotly;
 """
 
 _BUNDLE_ESM = f"""
+const REPORTS = {json.dumps(list(REPORTS))};
 if (!globalThis.{GLOBAL}) {{
   const url = URL.createObjectURL(new Blob([SOURCE], {{type: "text/javascript"}}));
   globalThis.{GLOBAL} = import(url).then((module) => {{
     URL.revokeObjectURL(url);
+    const view = module.FigureView && module.FigureView.prototype;
+    const quiet = !!view && REPORTS.every((name) => typeof view[name] === "function");
+    if (quiet) for (const name of REPORTS) view[name] = () => {{}};
+    globalThis.{QUIET} = quiet;
     return module.default;
   }});
 }}

@@ -267,3 +267,8 @@ def test_the_legend_shows_every_entry_inside_the_lab(fresh_lab, width):
     assert [e["text"] for e in legend if e["right"] > shown["width"] + 0.5] == []
     boxes = [{**e, "text": e["text"]} for e in legend]
     assert overlapping(boxes) == []
+
+
+def test_the_page_loads_plotly_once_with_its_reports_left_out(fresh_lab):
+    # See nvmxlab/views/plotlyjs.py: False here means a plotly release renamed the methods.
+    assert fresh_lab.page.evaluate("() => globalThis.__nvmxlabPlotlyQuiet") is True
