@@ -256,13 +256,15 @@ class Cpu:
                 self.world.delivered(host, ev, "external interrupt, IF = 1: through the "
                                      "host's IDT")
                 continue
+            # The HLT activity state holds before any instruction, VMLAUNCH/VMRESUME
+            # included: only an event wakes the processor (SDM 6.10 "HLT", 26.6.2).
+            if host.activity == HLT:
+                raise Idle(f"{host.level} is halted with no event pending")
             instr = host.fetch()
             if instr in ("vmlaunch", "vmresume"):
                 if host.on_vmx_instruction:
                     host.on_vmx_instruction(instr)
                 return instr
-            if host.activity == HLT:
-                raise Idle(f"{host.level} is halted with no event pending")
             if instr == "hlt":
                 host.halt()
                 self.world.retired(host, instr)

@@ -1,0 +1,38 @@
+"""Fidelity to the SDM and to real KVM: one behaviour per test, each citing what it follows."""
+
+from views import shorts
+
+import nvmxlab
+
+
+def scenario(policy="kvm-modern", vmcs12=None, l1=None, l2=None, interrupts=(), **top):
+    raw = {"name": "fidelity", "policy": policy, "vmcs12": vmcs12 or {}, "l1": l1 or {},
+           "l2": l2 or {}, "interrupt": list(interrupts), **top}
+    return nvmxlab.from_dict(raw, "fidelity")
+
+
+# -- 1. bare metal honours the HLT activity state before VMLAUNCH/VMRESUME -----------------------
+def test_bare_metal_l1_halted_before_vmlaunch_stays_halted():
+    # SDM 6.10 / 26.6.2: HLT stops instruction execution until an event wakes the processor;
+    # the VMLAUNCH after it does not run while L1 waits with nothing pending.
+    s = scenario(l1={"program": ["sti", "hlt", "vmlaunch"]},
+                 interrupts=[{"vector": 0x30, "to": "L1", "at": "L2:3"}])
+    r = nvmxlab.run(s, "bare")
+    assert r.status == "idle"
+    assert r.l1_view == []
+
+
+def test_bare_metal_halted_l1_exit_handler_does_not_resume_l2():
+    s = scenario(l1={"exit_handler": ["sti", "hlt", "vmresume"]},
+                 interrupts=[{"vector": 0x30, "to": "L1", "at": "L2:30"}])
+    r = nvmxlab.run(s, "bare")
+    assert r.status == "idle"
+    assert shorts(r.l1_view) == ["entry", "exit VMCALL @4"]
+
+
+def test_an_interrupt_wakes_a_halted_l1_and_then_it_launches_in_both_worlds():
+    s = scenario(l1={"program": ["nop", "hlt", "vmlaunch"]},
+                 interrupts=[{"vector": 0x30, "to": "L1", "at": "L1:2"}])
+    c = nvmxlab.check(s)
+    assert c.ok, c.mismatches
+    assert shorts(c.bare.l1_view)[:2] == ["irq 0x30", "entry"]
