@@ -36,3 +36,35 @@ def test_an_interrupt_wakes_a_halted_l1_and_then_it_launches_in_both_worlds():
     c = nvmxlab.check(s)
     assert c.ok, c.mismatches
     assert shorts(c.bare.l1_view)[:2] == ["irq 0x30", "entry"]
+
+
+# -- 2. window exits against the event they wait for (SDM 26.7.5, 26.7.6) ------------------------
+def test_bare_metal_takes_l1s_interrupt_window_exit_before_a_pending_interrupt():
+    c = nvmxlab.check(nvmxlab.load_bundled("window-priority-modern"))
+    assert shorts(c.bare.l1_view)[3:5] == ["exit INTERRUPT_WINDOW @0", "irq 0x30"]
+
+
+def test_kvm_exits_for_the_interrupt_instead_and_check_names_it_kvms_difference():
+    c = nvmxlab.check(nvmxlab.load_bundled("window-priority-modern"))
+    assert shorts(c.nested.l1_view)[3:5] == ["exit EXTERNAL_INTERRUPT @0", "irq 0x30"]
+    assert not c.ok
+    assert any("KVM's difference" in n and "vmx_check_nested_events" in n for n in c.notes)
+
+
+def test_with_exiting_off_kvm_injects_into_l2_where_hardware_takes_the_window_exit():
+    s = nvmxlab.load_bundled("window-priority-modern").with_overrides(
+        {"vmcs12.external_interrupt_exiting": False})
+    c = nvmxlab.check(s)
+    assert c.bare.deliveries[0].delivered_to == "L1"
+    assert c.nested.deliveries[0].delivered_to == "L2"
+    assert any("KVM's difference" in n for n in c.notes)
+
+
+def test_bare_metal_takes_the_nmi_window_exit_before_a_pending_nmi_and_kvm_does_not():
+    s = scenario(vmcs12={"nmi_exiting": True, "virtual_nmis": True,
+                         "nmi_window_exiting": True},
+                 interrupts=[{"type": "nmi", "to": "L1", "at": "L1:vmresume"}])
+    c = nvmxlab.check(s)
+    assert shorts(c.bare.l1_view)[3] == "exit NMI_WINDOW @0"
+    assert shorts(c.nested.l1_view)[3] == "exit EXCEPTION_NMI 0x02 @0"
+    assert any("NMI-window" in n and "KVM's difference" in n for n in c.notes)
