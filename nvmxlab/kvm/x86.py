@@ -304,7 +304,9 @@ class Kvm(NestedVmx):
         why = (f"{'re-inject' if reinjected else 'inject'} {ev} into {self.guest.level} "
                f"through {self.vmcs.name}'s VM-entry interruption field")
         data = {"vmcs": self.vmcs.name, **ev.to_json()}
-        if old is not None and old != ev:
+        # EventInfo compares vector and type only: an event with the same vector from
+        # another source (L1's injection versus L1's own interrupt) is still another event.
+        if old is not None and old is not ev and (old != ev or old.ids != ev.ids):
             why += f", overwriting {old} that was to be injected there (lost)"
             data["overwrote"] = old.to_json()
         self.step("vmx_inject_irq", why, data, kind="inject")

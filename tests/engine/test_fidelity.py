@@ -68,3 +68,21 @@ def test_bare_metal_takes_the_nmi_window_exit_before_a_pending_nmi_and_kvm_does_
     assert shorts(c.bare.l1_view)[3] == "exit NMI_WINDOW @0"
     assert shorts(c.nested.l1_view)[3] == "exit EXCEPTION_NMI 0x02 @0"
     assert any("NMI-window" in n and "KVM's difference" in n for n in c.notes)
+
+
+# -- 4. an overwrite of L1's injection by an event with the same vector is still an overwrite ----
+SAME_VECTOR = {"vmcs12": {"external_interrupt_exiting": False},
+               "interrupts": [{"vector": 0x30, "to": "L2", "at": "L2:2"},
+                              {"vector": 0x30, "to": "L1", "at": "L1:vmresume"}]}
+
+
+def test_l0_overwriting_l1s_injection_with_the_same_vector_is_traced_as_lost():
+    for policy in ("kvm-2011-vmx", "kvm-2011-svm"):
+        r = nvmxlab.run(scenario(policy, **SAME_VECTOR))
+        overwrites = [e for e in r.events if e.data and e.data.get("overwrote")]
+        assert overwrites and "(lost)" in overwrites[0].why, policy
+
+
+def test_check_explains_the_same_vector_overwrite():
+    c = nvmxlab.check(scenario("kvm-2011-vmx", **SAME_VECTOR))
+    assert any("over the event" in n for n in c.notes), c.mismatches
