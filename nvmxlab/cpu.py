@@ -13,6 +13,7 @@ from .guest import Context
 from .lapic import Lapic
 from .vmcs import Vmcs
 from .vmx import (
+    ACTIVE,
     CONTROLS,
     HLT,
     VMX_ERROR_TEXT,
@@ -124,6 +125,7 @@ class Cpu:
         # prevent such a VM exit if there is blocking of events by STI"); KVM's
         # vmx_nmi_blocked() assumes the same.
         if vmcs.nmi_window_exiting and not guest.nmi_blocking and not guest.sti_blocking:
+            wake(guest)
             return self.vmexit(vmcs, guest, ExitReason.NMI_WINDOW,
                                why="NMI-window exiting and no virtual-NMI blocking")
         if self.nmi is not None:
@@ -140,6 +142,7 @@ class Cpu:
                                     "guest's IDT, vector 2") or DELIVERED
             self.nmi = ev  # blocked by NMI: stays latched
         if vmcs.interrupt_window_exiting and not guest.interrupts_blocked:
+            wake(guest)
             return self.vmexit(vmcs, guest, ExitReason.INTERRUPT_WINDOW,
                                why="interrupt-window exiting and the guest can take "
                                    "interrupts (IF = 1, no STI blocking)")
@@ -284,6 +287,16 @@ class Cpu:
             else:
                 host.execute_simple(instr)
                 self.world.retired(host, instr)
+
+
+def wake(guest: Context) -> None:
+    """A window exit wakes a halted guest before it exits: "These VM exits wake a logical
+    processor from the same inactive states as would an external interrupt" (SDM 26.7.5,
+    26.7.6), so the exit saves the active state - unlike an event that causes a VM exit
+    directly, after which "a return to the active state occurs only after the VM exit
+    completes" (SDM 28.3.4).  kvm-unit-tests checks the same (x86/vmx_tests.c,
+    verify_intr_window_exit() and verify_nmi_window_exit(): activity state 'ACTIVE')."""
+    guest.activity = ACTIVE
 
 
 def invalid_controls(vmcs: Vmcs, caps: frozenset[str]) -> bool:

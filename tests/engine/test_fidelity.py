@@ -86,3 +86,25 @@ def test_l0_overwriting_l1s_injection_with_the_same_vector_is_traced_as_lost():
 def test_check_explains_the_same_vector_overwrite():
     c = nvmxlab.check(scenario("kvm-2011-vmx", **SAME_VECTOR))
     assert any("over the event" in n for n in c.notes), c.mismatches
+
+
+# -- 5. the activity state that a window exit saves (SDM 26.7.5, 28.3.4) -------------------------
+HALT_IN_WINDOW = {"vmcs12": {"interrupt_window_exiting": True, "hlt_exiting": False},
+                  "l2": {"program": ["nop", "sti", "hlt", "nop", "vmcall"], "rflags_if": False},
+                  "interrupts": [{"vector": 0x30, "to": "L1", "at": "L1:9"}]}
+
+
+def test_a_window_exit_wakes_the_halted_guest_and_saves_the_active_state():
+    r = nvmxlab.run(scenario(**HALT_IN_WINDOW), "bare")
+    assert shorts(r.l1_view)[1] == "exit INTERRUPT_WINDOW @3"
+
+
+def test_an_external_interrupt_exit_from_hlt_still_saves_the_hlt_state():
+    r = nvmxlab.run(nvmxlab.load_bundled("l2-halted"), "bare")
+    assert any(o["kind"] == "vmexit" and o["guest_activity_state"] == "hlt" for o in r.l1_view)
+
+
+def test_kvm_does_not_wake_a_halted_l2_for_l1s_window_and_check_says_so():
+    c = nvmxlab.check(scenario(**HALT_IN_WINDOW))
+    assert c.nested.status == "idle"
+    assert any("vmx_has_nested_events" in n and "KVM's" in n for n in c.notes), c.notes
