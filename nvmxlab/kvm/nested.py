@@ -135,6 +135,10 @@ class NestedVmx:
         # load_vmcs12_host_state(): L1 resumes at its exit handler with RFLAGS = 0x2.
         world.l1.load_host_state(block_nmi=reason == ExitReason.EXCEPTION_NMI)
         self.vmcs01.save_guest(world.l1)
+        self.after_nested_vmexit()
+
+    def after_nested_vmexit(self) -> None:
+        """Policy hook: what L0 does once L1's host state is loaded."""
 
     def prepare_vmcs12(self, reason: ExitReason, intr_info: EventInfo | None,
                        qualification: str) -> None:

@@ -108,3 +108,30 @@ def test_kvm_does_not_wake_a_halted_l2_for_l1s_window_and_check_says_so():
     c = nvmxlab.check(scenario(**HALT_IN_WINDOW))
     assert c.nested.status == "idle"
     assert any("vmx_has_nested_events" in n and "KVM's" in n for n in c.notes), c.notes
+
+
+# -- 3. KVM_REQ_EVENT on nested VM exit (2025) and nested VM entry (2018, 2024) ------------------
+# L1 lets its interrupt through to L2 (exiting off); L2 has IF = 0 and exits to L1 first.
+LET_THROUGH = {"vmcs12": {"external_interrupt_exiting": False},
+               "l2": {"program": ["nop", "nop", "nop", "vmcall", "sti", "nop", "vmcall"],
+                      "rflags_if": False},
+               "interrupts": [{"vector": 0x30, "to": "L1", "at": "L2:2"}]}
+
+
+def test_on_bare_metal_l1_takes_the_interrupt_l2_could_not_after_the_exit():
+    r = nvmxlab.run(scenario(**LET_THROUGH), "bare")
+    assert shorts(r.l1_view)[:3] == ["entry", "exit VMCALL @3", "irq 0x30"]
+
+
+def test_modern_kvm_re_evaluates_events_on_nested_vm_exit_and_matches_bare_metal():
+    c = nvmxlab.check(scenario(**LET_THROUGH))
+    assert c.ok, c.mismatches
+    assert any(e.level == "L0" and "nested VM exit" in e.why for e in c.nested.events)
+
+
+def test_the_2011_designs_wait_and_check_names_the_gap_as_kvms_fixed_in_2025():
+    for policy in ("kvm-2011-vmx", "kvm-2011-svm"):
+        c = nvmxlab.check(scenario(policy, **LET_THROUGH))
+        assert not c.ok
+        assert any("2025" in n and "KVM" in n for n in c.notes), (policy, c.notes)
+
