@@ -135,3 +135,28 @@ def test_the_2011_designs_wait_and_check_names_the_gap_as_kvms_fixed_in_2025():
         assert not c.ok
         assert any("2025" in n and "KVM" in n for n in c.notes), (policy, c.notes)
 
+
+
+# -- 6. notes for every documented difference, and both worlds at the same progress -------------
+def test_two_nmis_for_l1_at_once_merge_on_bare_metal_and_check_says_why():
+    # Both arrive while L1 runs its exit handler (root operation on bare metal).
+    s = scenario(vmcs12={"nmi_exiting": True},
+                 interrupts=[{"type": "nmi", "to": "L1", "at": "L1:3"},
+                             {"type": "nmi", "to": "L1", "at": "L1:3"}])
+    c = nvmxlab.check(s)
+    assert shorts(c.bare.l1_view).count("nmi") == 1
+    assert shorts(c.nested.l1_view).count("nmi") == 2
+    assert any("process_nmi" in n and "merged" in n for n in c.notes), c.mismatches
+
+
+def test_worlds_that_loop_alike_are_compared_up_to_the_same_progress():
+    # L1 keeps interrupt-window exiting on with L2's IF = 1: every entry exits at once, in
+    # both worlds, until the run repeats itself - later in the world with more state.
+    s = scenario(vmcs12={"interrupt_window_exiting": True, "external_interrupt_exiting": False,
+                         "ack_interrupt_on_exit": True},
+                 l1={"exit_handler": ["sti", "nop", "vmresume"]},
+                 l2={"program": ["nop", "nop", "nop", "sti", "nop", "vmcall"]},
+                 interrupts=[{"vector": 0xc0, "to": "L2", "at": "L1:3"}])
+    c = nvmxlab.check(s)
+    assert len(c.nested.l1_view) != len(c.bare.l1_view)
+    assert c.ok, c.mismatches
