@@ -161,7 +161,10 @@ class Cpu:
 
     def _external_interrupt_exit(self, vmcs: Vmcs, guest: Context) -> VmExit:
         # With external-interrupt exiting the interrupt causes a VM exit whatever the guest's
-        # IF and blocking (SDM 26.2).  Acknowledge only if "acknowledge interrupt on exit".
+        # RFLAGS.IF (SDM 26.2).  Whether blocking by STI or MOV SS holds such an exit off is
+        # implementation-specific (SDM ch. 26, "Event Blocking"): this processor does not
+        # let it, as KVM's vmx_interrupt_blocked() assumes for L2 when L1 exits on
+        # interrupts.  Acknowledge only if "acknowledge interrupt on exit".
         if vmcs.ack_interrupt_on_exit:
             vector, ids = self.apic.ack()
             self.trace.add("HW", "apic", "acknowledge", f"acknowledge interrupt on exit: "

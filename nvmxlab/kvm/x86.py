@@ -118,7 +118,8 @@ class Kvm(NestedVmx):
 
         "x86 is limited to one NMI running, and one NMI pending after it": at most two
         pending, one if an NMI is already in progress; the rest merge (as on the NMI pin)."""
-        in_progress = self.world.l1.nmi_blocking or self.nmi_injected is not None
+        # get_nmi_mask() reads the context that runs: L2's NMI blocking in guest mode.
+        in_progress = self.guest.nmi_blocking or self.nmi_injected is not None
         limit = 1 if in_progress else 2
         if len(self.nmi_pending) >= limit:
             last = self.nmi_pending[-1]

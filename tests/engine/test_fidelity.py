@@ -160,3 +160,17 @@ def test_worlds_that_loop_alike_are_compared_up_to_the_same_progress():
     c = nvmxlab.check(s)
     assert len(c.nested.l1_view) != len(c.bare.l1_view)
     assert c.ok, c.mismatches
+
+
+# -- 8. implementation-specific choices and KVM's assumptions -------------------------------------
+def test_process_nmi_counts_nmis_against_the_running_contexts_nmi_mask():
+    # KVM's process_nmi() asks get_nmi_mask() of the current context: L2's, in guest mode.
+    # L2 is in its NMI handler (an NMI L1 injected) when two NMIs for L1 arrive, which L1
+    # lets through to L2: one may pend behind the running one, as on the NMI pin.
+    s = scenario(l2={"nmi_handler": ["nop", "nop", "nop", "nop", "iret"]},
+                 interrupts=[{"type": "nmi", "to": "L2", "at": "L2:1"},
+                             {"type": "nmi", "to": "L1", "at": "L2:6"},
+                             {"type": "nmi", "to": "L1", "at": "L2:6"}])
+    c = nvmxlab.check(s)
+    assert shorts(c.bare.l2_view).count("nmi") == 2
+    assert c.ok, c.mismatches
