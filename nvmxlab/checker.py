@@ -228,6 +228,13 @@ def documented_differences(nested: Result, bare: Result) -> list[str]:
                      "keeps up to two pending (\"x86 is limited to one NMI running, and one "
                      "NMI pending after it\") and delivers both: the model shows both and does "
                      "not arbitrate")
+    if vmcs12["nmi_exiting"] and not vmcs12["virtual_nmis"] and any(
+            o["kind"] == "nmi" for o in bare.l2_view):
+        notes.append("documented, KVM's difference from hardware: with NMI exiting and no "
+                     "virtual NMIs, L2's IRET does not lift its NMI blocking (SDM 26.3, "
+                     "\"IRET\"); KVM builds vmcs02 with its own pin controls, virtual NMIs "
+                     "included (prepare_vmcs02_early: vmcs12's | vmcs01's), so there L2's IRET "
+                     "lifts it and vmcs12 reports NMIs unblocked")
     if _window_dropped(nested):
         notes.append("documented, KVM's gap until 2025: L1 lets this event through to L2, L2 "
                      "could not take it before exiting to L1, and the nested VM exit dropped "

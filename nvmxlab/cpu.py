@@ -179,7 +179,10 @@ class Cpu:
 
     def _execute(self, vmcs: Vmcs, guest: Context, instr: str) -> VmExit | None:
         if instr == "iret":
-            guest.iret()
+            # "If the 'NMI exiting' VM-execution control is 1, IRET does not affect blocking
+            # of NMIs.  If, in addition, the 'virtual NMIs' VM-execution control is 1, ...
+            # IRET removes any virtual-NMI blocking" (SDM 26.3, "IRET").
+            guest.iret(unblock_nmi=not vmcs.nmi_exiting or vmcs.virtual_nmis)
             self.world.retired(guest, instr)
             return None
         if instr == "eoi":

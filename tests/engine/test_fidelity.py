@@ -174,3 +174,24 @@ def test_process_nmi_counts_nmis_against_the_running_contexts_nmi_mask():
     c = nvmxlab.check(s)
     assert shorts(c.bare.l2_view).count("nmi") == 2
     assert c.ok, c.mismatches
+
+
+# L1 injects two NMIs into L2 with NMI exiting on and virtual NMIs off.
+NMI_NO_VNMI = {"vmcs12": {"nmi_exiting": True},
+               "l2": {"nmi_handler": ["nop", "iret"],
+                      "program": ["nop", "nop", "nop", "nop", "nop", "vmcall"]},
+               "interrupts": [{"type": "nmi", "to": "L2", "at": "L2:1"},
+                              {"type": "nmi", "to": "L2", "at": "L2:4"}]}
+
+
+def test_without_virtual_nmis_l2s_iret_keeps_nmi_blocking_on_bare_metal():
+    # SDM 26.3: the second NMI finds L2 still blocking NMIs, and L1 has no NMI window.
+    r = nvmxlab.run(scenario(**NMI_NO_VNMI), "bare")
+    assert shorts(r.l2_view).count("nmi") == 1
+
+
+def test_kvm_lifts_l2s_nmi_blocking_at_iret_and_check_names_it():
+    c = nvmxlab.check(scenario(**NMI_NO_VNMI))
+    assert shorts(c.nested.l2_view).count("nmi") == 2
+    assert shorts(c.bare.l2_view).count("nmi") == 1
+    assert any("virtual NMIs" in n and "KVM" in n for n in c.notes), c.notes
