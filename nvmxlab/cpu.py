@@ -67,11 +67,12 @@ class Cpu:
             return error
         vmcs.launched = True
         vmcs.load_guest(guest)
+        data = {"vmcs": vmcs.name, "to": guest.level, "rip": rip(guest),
+                "inject": vmcs.entry_intr_info and vmcs.entry_intr_info.to_json()}
+        if vmcs.preemption_timer_zero:
+            data["immediate_exit"] = True
         self.trace.add(level, "vmentry", "VMLAUNCH" if launch else "VMRESUME",
-                       f"checks passed; enter {guest.level} with {vmcs.name}",
-                       {"vmcs": vmcs.name, "to": guest.level, "rip": rip(guest),
-                        "inject": vmcs.entry_intr_info and vmcs.entry_intr_info.to_json()},
-                       views)
+                       f"checks passed; enter {guest.level} with {vmcs.name}", data, views)
         return None
 
     @staticmethod

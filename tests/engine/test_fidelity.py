@@ -195,3 +195,32 @@ def test_kvm_lifts_l2s_nmi_blocking_at_iret_and_check_names_it():
     assert shorts(c.nested.l2_view).count("nmi") == 2
     assert shorts(c.bare.l2_view).count("nmi") == 1
     assert any("virtual NMIs" in n and "KVM" in n for n in c.notes), c.notes
+
+
+# -- 9. tracepoints as today's arch/x86/kvm/trace.h prints them -----------------------------------
+def kvm_trace(name, **overrides):
+    from nvmxlab import formats
+    s = nvmxlab.load_bundled(name).with_overrides(overrides) if overrides else \
+        nvmxlab.load_bundled(name)
+    return formats.kvm_trace(nvmxlab.run(s)).splitlines()[1:]
+
+
+def test_kvm_entry_prints_the_injected_event_and_marks_an_immediate_exit():
+    lines = kvm_trace("at-vmlaunch-modern")
+    entries = [line.split(": ", 1)[1] for line in lines if ": kvm_entry: " in line]
+    assert all(" intr_info 0x" in e and " error_code 0x" in e for e in entries)
+    assert any(e.endswith("error_code 0x00000000[immediate exit]") for e in entries)
+    injected = [line for line in kvm_trace("seed-interrupt") if ": kvm_entry: " in line and
+                "intr_info 0x80000030" in line]
+    assert injected
+
+
+def test_trace_lines_come_from_qemus_vcpu_thread():
+    assert all(line.lstrip().startswith("CPU 0/KVM-") for line in kvm_trace("seed-interrupt"))
+
+
+def test_a_failed_nested_entry_prints_the_consistency_check_that_failed():
+    (line,) = [x for x in kvm_trace("ack-on-exit-refused") if "kvm_nested_vmenter_failed" in x]
+    assert line.endswith("kvm_nested_vmenter_failed: !vmx_control_verify("
+                         "vmcs12->vm_exit_controls, vmx->nested.msrs.exit_ctls_low, "
+                         "vmx->nested.msrs.exit_ctls_high)")
