@@ -297,12 +297,14 @@ class Cpu:
 
 
 def wake(guest: Context) -> None:
-    """A window exit wakes a halted guest before it exits: "These VM exits wake a logical
-    processor from the same inactive states as would an external interrupt" (SDM 26.7.5,
-    26.7.6), so the exit saves the active state - unlike an event that causes a VM exit
-    directly, after which "a return to the active state occurs only after the VM exit
-    completes" (SDM 28.3.4).  kvm-unit-tests checks the same (x86/vmx_tests.c,
-    verify_intr_window_exit() and verify_nmi_window_exit(): activity state 'ACTIVE')."""
+    """A window exit wakes a halted guest before it exits, so the exit saves the active
+    state: interrupt-window and NMI-window exits wake the processor from HLT (SDM 26.7.5,
+    26.7.6; after VM entry, "VM exits caused by this control wake the logical processor if
+    it just entered the HLT state because of a VM entry", SDM 27.7.5, 27.7.6) - unlike an
+    event that causes a VM exit directly, after which "a return to the active state occurs
+    only after the VM exit completes" (SDM 28.1).  kvm-unit-tests expects the same
+    (x86/vmx_tests.c, verify_intr_window_exit() and verify_nmi_window_exit(): activity
+    state 'ACTIVE')."""
     guest.activity = ACTIVE
 
 
