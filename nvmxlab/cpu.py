@@ -13,6 +13,7 @@ from .guest import Context
 from .lapic import Lapic
 from .vmcs import Vmcs
 from .vmx import (
+    ACTIVE,
     CONTROLS,
     HLT,
     VMX_ERROR_TEXT,
@@ -66,11 +67,12 @@ class Cpu:
             return error
         vmcs.launched = True
         vmcs.load_guest(guest)
+        data = {"vmcs": vmcs.name, "to": guest.level, "rip": rip(guest),
+                "inject": vmcs.entry_intr_info and vmcs.entry_intr_info.to_json()}
+        if vmcs.preemption_timer_zero:
+            data["immediate_exit"] = True
         self.trace.add(level, "vmentry", "VMLAUNCH" if launch else "VMRESUME",
-                       f"checks passed; enter {guest.level} with {vmcs.name}",
-                       {"vmcs": vmcs.name, "to": guest.level, "rip": rip(guest),
-                        "inject": vmcs.entry_intr_info and vmcs.entry_intr_info.to_json()},
-                       views)
+                       f"checks passed; enter {guest.level} with {vmcs.name}", data, views)
         return None
 
     @staticmethod
@@ -124,6 +126,7 @@ class Cpu:
         # prevent such a VM exit if there is blocking of events by STI"); KVM's
         # vmx_nmi_blocked() assumes the same.
         if vmcs.nmi_window_exiting and not guest.nmi_blocking and not guest.sti_blocking:
+            wake(guest)
             return self.vmexit(vmcs, guest, ExitReason.NMI_WINDOW,
                                why="NMI-window exiting and no virtual-NMI blocking")
         if self.nmi is not None:
@@ -140,6 +143,7 @@ class Cpu:
                                     "guest's IDT, vector 2") or DELIVERED
             self.nmi = ev  # blocked by NMI: stays latched
         if vmcs.interrupt_window_exiting and not guest.interrupts_blocked:
+            wake(guest)
             return self.vmexit(vmcs, guest, ExitReason.INTERRUPT_WINDOW,
                                why="interrupt-window exiting and the guest can take "
                                    "interrupts (IF = 1, no STI blocking)")
@@ -158,7 +162,10 @@ class Cpu:
 
     def _external_interrupt_exit(self, vmcs: Vmcs, guest: Context) -> VmExit:
         # With external-interrupt exiting the interrupt causes a VM exit whatever the guest's
-        # IF and blocking (SDM 26.2).  Acknowledge only if "acknowledge interrupt on exit".
+        # RFLAGS.IF (SDM 26.2).  Whether blocking by STI or MOV SS holds such an exit off is
+        # implementation-specific (SDM ch. 26, "Event Blocking"): this processor does not
+        # let it, as KVM's vmx_interrupt_blocked() assumes for L2 when L1 exits on
+        # interrupts.  Acknowledge only if "acknowledge interrupt on exit".
         if vmcs.ack_interrupt_on_exit:
             vector, ids = self.apic.ack()
             self.trace.add("HW", "apic", "acknowledge", f"acknowledge interrupt on exit: "
@@ -173,7 +180,10 @@ class Cpu:
 
     def _execute(self, vmcs: Vmcs, guest: Context, instr: str) -> VmExit | None:
         if instr == "iret":
-            guest.iret()
+            # "If the 'NMI exiting' VM-execution control is 1, IRET does not affect blocking
+            # of NMIs.  If, in addition, the 'virtual NMIs' VM-execution control is 1, ...
+            # IRET removes any virtual-NMI blocking" (SDM 26.3, "IRET").
+            guest.iret(unblock_nmi=not vmcs.nmi_exiting or vmcs.virtual_nmis)
             self.world.retired(guest, instr)
             return None
         if instr == "eoi":
@@ -256,13 +266,15 @@ class Cpu:
                 self.world.delivered(host, ev, "external interrupt, IF = 1: through the "
                                      "host's IDT")
                 continue
+            # The HLT activity state holds before any instruction, VMLAUNCH/VMRESUME
+            # included: only an event wakes the processor (SDM 6.10 "HLT", 26.6.2).
+            if host.activity == HLT:
+                raise Idle(f"{host.level} is halted with no event pending")
             instr = host.fetch()
             if instr in ("vmlaunch", "vmresume"):
                 if host.on_vmx_instruction:
                     host.on_vmx_instruction(instr)
                 return instr
-            if host.activity == HLT:
-                raise Idle(f"{host.level} is halted with no event pending")
             if instr == "hlt":
                 host.halt()
                 self.world.retired(host, instr)
@@ -282,6 +294,18 @@ class Cpu:
             else:
                 host.execute_simple(instr)
                 self.world.retired(host, instr)
+
+
+def wake(guest: Context) -> None:
+    """A window exit wakes a halted guest before it exits, so the exit saves the active
+    state: interrupt-window and NMI-window exits wake the processor from HLT (SDM 26.7.5,
+    26.7.6; after VM entry, "VM exits caused by this control wake the logical processor if
+    it just entered the HLT state because of a VM entry", SDM 27.7.5, 27.7.6) - unlike an
+    event that causes a VM exit directly, after which "a return to the active state occurs
+    only after the VM exit completes" (SDM 28.1).  kvm-unit-tests expects the same
+    (x86/vmx_tests.c, verify_intr_window_exit() and verify_nmi_window_exit(): activity
+    state 'ACTIVE')."""
+    guest.activity = ACTIVE
 
 
 def invalid_controls(vmcs: Vmcs, caps: frozenset[str]) -> bool:

@@ -113,7 +113,9 @@ def to_json(obj: Result | Comparison) -> str:
 
 
 # -- trace-cmd report ----------------------------------------------------------------------------
-COMM = "qemu-system-x86-4242"
+# The task that hits the tracepoints: QEMU's vCPU thread, named "CPU <n>/KVM" by QEMU, as
+# `trace-cmd report` prints it (comm-pid).
+COMM = "CPU 0/KVM-4242"
 INTR_TYPE_CODE = {"external": 0, "nmi": 2}
 
 
@@ -149,7 +151,12 @@ def kvm_trace(result: Result) -> str:
 def _tracepoint(e: Event, last_rip: int, guest_mode: bool) -> list[str]:
     d = e.data or {}
     if e.kind == "vmentry" and e.level == "L0":
-        return [f"kvm_entry: vcpu 0, rip 0x{d['rip']:x}"]
+        # trace.h since December 2024 (Maxim Levitsky, "KVM: x86: Add interrupt injection
+        # information to the kvm_entry tracepoint"): the VM-entry interruption information,
+        # and "[immediate exit]" when KVM forces one (force_immediate_exit).
+        immediate = "[immediate exit]" if d.get("immediate_exit") else ""
+        return [f"kvm_entry: vcpu 0, rip 0x{d['rip']:x} intr_info "
+                f"0x{intr_info_word(d.get('inject')):08x} error_code 0x{0:08x}{immediate}"]
     if e.kind == "vmexit":
         intr = intr_info_word(d.get("intr_info"))
         idt = intr_info_word(d.get("idt_vectoring"))
@@ -180,5 +187,6 @@ def _tracepoint(e: Event, last_rip: int, guest_mode: bool) -> list[str]:
     if e.kind == "window" and e.name == "nested_svm_intr":
         return [f"kvm_nested_intr_vmexit: rip: 0x{last_rip:016x}"]
     if e.kind == "kvm" and e.name == "nested_vmx_failValid":
-        return ["kvm_nested_vmenter_failed: nested_vmx_check_controls"]
+        # CC(): trace_kvm_nested_vmenter_failed(#consistency_check, 0), printed "%s%s".
+        return [f"kvm_nested_vmenter_failed: {d.get('check', '')}"]
     return []

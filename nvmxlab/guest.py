@@ -103,8 +103,10 @@ class Context:
                 self.in_service.append((apic, vector))
         self.pc = 0
 
-    def iret(self) -> None:
-        if self.stream == "nmi_handler":
+    def iret(self, unblock_nmi: bool = True) -> None:
+        """`unblock_nmi`: False in VMX non-root operation with NMI exiting and no virtual
+        NMIs, where IRET leaves NMI blocking alone (SDM 26.3)."""
+        if self.stream == "nmi_handler" and unblock_nmi:
             self.nmi_blocking = False  # IRET unblocks NMIs (SDM 6.7.1)
         if self.frames:
             self.stream, self.pc, self.rflags_if = self.frames.pop()

@@ -18,6 +18,11 @@ class KvmModern(Kvm):
     def extra_state(self) -> tuple:
         return (self.req_immediate_exit,)
 
+    @property
+    def before_2024(self) -> bool:
+        """A teaching bug from before the 2024/2025 fixes of nested entry and exit is on."""
+        return bool(self.bugs & {"no-event-check-on-nested-entry", "kick-without-req-event"})
+
     # -- x86.c -----------------------------------------------------------------------------------
     def inject_pending_event(self) -> None:
         """kvm_check_and_inject_events()."""
@@ -129,12 +134,19 @@ class KvmModern(Kvm):
         return 0
 
     def on_nested_entry(self) -> None:
-        # nested_vmx_enter_non_root_mode(): an interrupt-window request on vmcs01 means L1
-        # had an interrupt it could not take; entering L2 may unblock it (2018 fix).
-        if (self.vmcs01.interrupt_window_exiting or self.vmcs01.nmi_window_exiting) and \
-                "no-event-check-on-nested-entry" not in self.bugs:
-            self.make_request_event("evaluate_pending_interrupts: vmcs01 had an interrupt "
-                                    "window open for L1")
+        # nested_vmx_enter_non_root_mode(): "Re-evaluate pending events if L1 had a pending
+        # IRQ/NMI/INIT/SIPI when it executed VMLAUNCH/VMRESUME, as entering non-root mode can
+        # effectively unblock various events" - a window open on vmcs01 (Liran Alon, 2018)
+        # or, since 2024, any interrupt pending in L1's APIC (kvm_apic_has_interrupt(); Sean
+        # Christopherson, "KVM: nVMX: Explicitly update vPPR on successful nested VM-Enter").
+        # A teaching bug stands for KVM before its fix, and so before the later ones too.
+        if "no-event-check-on-nested-entry" not in self.bugs:
+            if self.vmcs01.interrupt_window_exiting or self.vmcs01.nmi_window_exiting:
+                self.make_request_event("evaluate_pending_interrupts: vmcs01 had an "
+                                        "interrupt window open for L1")
+            elif self.kvm_cpu_has_interrupt() and not self.before_2024:
+                self.make_request_event("evaluate_pending_interrupts: an interrupt is "
+                                        "pending in L1's APIC (kvm_apic_has_interrupt)")
         v12 = self.vmcs12
         if v12.guest_activity == HLT and v12.entry_intr_info is None and \
                 not v12.nmi_window_exiting and not (
@@ -145,6 +157,16 @@ class KvmModern(Kvm):
             self.halted = True
             self.step("kvm_emulate_halt_noskip", "vmcs12 says L2 is halted and nothing will "
                       "wake it: halt the vCPU in guest mode", {"level": "L2"}, kind="halt")
+
+    def after_nested_vmexit(self) -> None:
+        # __nested_vmx_vmexit(), after load_vmcs12_host_state(): "Process events if an
+        # injectable IRQ or NMI is pending, even if the event is blocked (RFLAGS.IF is
+        # cleared on VM-Exit)" - Sean Christopherson, "KVM: nVMX: Process events on nested
+        # VM-Exit if injectable IRQ or NMI is pending" (February 2025, Cc: stable).  Before
+        # it, an interrupt L1 had let through to L2 could wait for an unrelated event.
+        if (self.kvm_cpu_has_interrupt() or self.nmi_pending) and not self.before_2024:
+            self.make_request_event("nested VM exit: kvm_cpu_has_injectable_intr() or "
+                                    "nmi_pending")
 
     def pending_event_for_vmcs12(self) -> EventInfo | None:
         """vmcs12_save_pending_event(): an injected-but-undelivered event goes to L1."""

@@ -65,7 +65,8 @@ class NestedVmx:
         l1 = self.world.l1
         self.vmcs12.vm_instruction_error = error
         self.step("nested_vmx_failValid", Cpu.error_text(error) + ": the control is not in "
-                  "the VMX capability MSRs L0 offers", {"error": error})
+                  "the VMX capability MSRs L0 offers",
+                  {"error": error, "check": failed_check(self.vmcs12, self.nested_caps)})
         self.trace.add("L0", "vmfail", instr.upper(), Cpu.error_text(error), {"error": error},
                        views=(("L1", {"kind": "vmfail", "error": error}),))
         skip_emulated_instruction(self.vmcs01, l1, instr)  # L1 continues after it
@@ -135,6 +136,10 @@ class NestedVmx:
         # load_vmcs12_host_state(): L1 resumes at its exit handler with RFLAGS = 0x2.
         world.l1.load_host_state(block_nmi=reason == ExitReason.EXCEPTION_NMI)
         self.vmcs01.save_guest(world.l1)
+        self.after_nested_vmexit()
+
+    def after_nested_vmexit(self) -> None:
+        """Policy hook: what L0 does once L1's host state is loaded."""
 
     def prepare_vmcs12(self, reason: ExitReason, intr_info: EventInfo | None,
                        qualification: str) -> None:
@@ -154,3 +159,33 @@ class NestedVmx:
     def pending_event_for_vmcs12(self) -> EventInfo | None:
         """The event to report in vmcs12's IDT-vectoring info (policy hook)."""
         raise NotImplementedError
+
+
+# The consistency check that fails, as KVM's CC() macro stringifies it for the
+# kvm_nested_vmenter_failed tracepoint (nested_check_vm_execution_controls() and friends).
+_CONTROL_FIELDS = {
+    "external_interrupt_exiting": "pinbased", "nmi_exiting": "pinbased",
+    "virtual_nmis": "pinbased", "interrupt_window_exiting": "procbased",
+    "hlt_exiting": "procbased", "nmi_window_exiting": "procbased",
+    "ack_interrupt_on_exit": "exit",
+}
+_VERIFY = {
+    "pinbased": "!vmx_control_verify(vmcs12->pin_based_vm_exec_control, "
+                "vmx->nested.msrs.pinbased_ctls_low, vmx->nested.msrs.pinbased_ctls_high)",
+    "procbased": "!vmx_control_verify(vmcs12->cpu_based_vm_exec_control, "
+                 "vmx->nested.msrs.procbased_ctls_low, vmx->nested.msrs.procbased_ctls_high)",
+    "exit": "!vmx_control_verify(vmcs12->vm_exit_controls, vmx->nested.msrs.exit_ctls_low, "
+            "vmx->nested.msrs.exit_ctls_high)",
+}
+
+
+def failed_check(v12: Vmcs, caps: frozenset[str]) -> str:
+    for name, on in v12.controls().items():
+        if on and name not in caps:
+            return _VERIFY[_CONTROL_FIELDS[name]]
+    if v12.virtual_nmis and not v12.nmi_exiting:
+        return "!nested_cpu_has_nmi_exiting(vmcs12) && nested_cpu_has_virtual_nmis(vmcs12)"
+    if v12.nmi_window_exiting and not v12.virtual_nmis:
+        return ("!nested_cpu_has_virtual_nmis(vmcs12) && "
+                "nested_cpu_has(vmcs12, CPU_BASED_NMI_WINDOW_EXITING)")
+    return ""

@@ -118,7 +118,8 @@ class Kvm(NestedVmx):
 
         "x86 is limited to one NMI running, and one NMI pending after it": at most two
         pending, one if an NMI is already in progress; the rest merge (as on the NMI pin)."""
-        in_progress = self.world.l1.nmi_blocking or self.nmi_injected is not None
+        # get_nmi_mask() reads the context that runs: L2's NMI blocking in guest mode.
+        in_progress = self.guest.nmi_blocking or self.nmi_injected is not None
         limit = 1 if in_progress else 2
         if len(self.nmi_pending) >= limit:
             last = self.nmi_pending[-1]
@@ -304,7 +305,9 @@ class Kvm(NestedVmx):
         why = (f"{'re-inject' if reinjected else 'inject'} {ev} into {self.guest.level} "
                f"through {self.vmcs.name}'s VM-entry interruption field")
         data = {"vmcs": self.vmcs.name, **ev.to_json()}
-        if old is not None and old != ev:
+        # EventInfo compares vector and type only: an event with the same vector from
+        # another source (L1's injection versus L1's own interrupt) is still another event.
+        if old is not None and old is not ev and (old != ev or old.ids != ev.ids):
             why += f", overwriting {old} that was to be injected there (lost)"
             data["overwrote"] = old.to_json()
         self.step("vmx_inject_irq", why, data, kind="inject")

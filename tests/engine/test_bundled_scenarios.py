@@ -211,6 +211,7 @@ DOCUMENTED = {
     ("at-vmlaunch", "kvm-2011-vmx"), ("at-vmlaunch-modern", "kvm-2011-vmx"),
     ("at-vmresume-modern", "kvm-2011-vmx"), ("pending-at-vmresume", "kvm-2011-vmx"),
     ("l2-halted", "kvm-2011-vmx"), ("l2-halted", "kvm-2011-svm"),
+    ("window-priority-modern", "kvm-modern"), ("window-priority-modern", "kvm-2011-svm"),
 }
 
 

@@ -23,11 +23,14 @@ def test_bare_metal_never_loses_or_duplicates_an_interrupt(s):
     assert nvmxlab.run(s, "bare").violations == []
 
 
+# With L1's own window controls KVM differs from hardware in named ways (test_fidelity.py).
 @SETTINGS
-@given(scenarios(policy="kvm-modern", exiting=True))
+@given(scenarios(policy="kvm-modern", exiting=True, windows=False))
 def test_modern_kvm_is_indistinguishable_from_bare_metal(s):
     c = nvmxlab.check(s)
-    assert c.ok, c.mismatches + c.nested.violations
+    # Two NMIs for L1 pending at once: the pin merges them, process_nmi() keeps two.
+    merged = c.notes and all("process_nmi" in n for n in c.notes)
+    assert c.ok or merged, c.mismatches + c.nested.violations
 
 
 @SETTINGS
@@ -49,3 +52,13 @@ def test_every_run_ends(s):
     r = nvmxlab.run(s)
     assert r.status in ("settled", "idle", "max_steps", "livelock")
     assert r.stats["steps"] <= s.max_steps + 50
+
+
+# Its example count comes from the Hypothesis profile (tests/engine/conftest.py): 10,000 in CI.
+@given(scenarios())
+def test_every_nested_only_difference_is_none_a_delay_or_documented(s):
+    """Under every policy, without a teaching bug: L1's and L2's views match bare metal up to
+    delays, or `check` names the documented cause; bare metal itself never loses an event."""
+    c = nvmxlab.check(s)
+    assert c.bare.violations == []
+    assert c.ok or c.notes, c.mismatches + c.nested.violations

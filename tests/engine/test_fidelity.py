@@ -1,0 +1,241 @@
+"""Fidelity to the SDM and to real KVM: one behaviour per test, each citing what it follows."""
+
+from views import shorts
+
+import nvmxlab
+
+
+def scenario(policy="kvm-modern", vmcs12=None, l1=None, l2=None, interrupts=(), **top):
+    raw = {"name": "fidelity", "policy": policy, "vmcs12": vmcs12 or {}, "l1": l1 or {},
+           "l2": l2 or {}, "interrupt": list(interrupts), **top}
+    return nvmxlab.from_dict(raw, "fidelity")
+
+
+# -- 1. bare metal honours the HLT activity state before VMLAUNCH/VMRESUME -----------------------
+def test_bare_metal_l1_halted_before_vmlaunch_stays_halted():
+    # SDM 6.10 / 26.6.2: HLT stops instruction execution until an event wakes the processor;
+    # the VMLAUNCH after it does not run while L1 waits with nothing pending.
+    s = scenario(l1={"program": ["sti", "hlt", "vmlaunch"]},
+                 interrupts=[{"vector": 0x30, "to": "L1", "at": "L2:3"}])
+    r = nvmxlab.run(s, "bare")
+    assert r.status == "idle"
+    assert r.l1_view == []
+
+
+def test_bare_metal_halted_l1_exit_handler_does_not_resume_l2():
+    s = scenario(l1={"exit_handler": ["sti", "hlt", "vmresume"]},
+                 interrupts=[{"vector": 0x30, "to": "L1", "at": "L2:30"}])
+    r = nvmxlab.run(s, "bare")
+    assert r.status == "idle"
+    assert shorts(r.l1_view) == ["entry", "exit VMCALL @4"]
+
+
+def test_an_interrupt_wakes_a_halted_l1_and_then_it_launches_in_both_worlds():
+    s = scenario(l1={"program": ["nop", "hlt", "vmlaunch"]},
+                 interrupts=[{"vector": 0x30, "to": "L1", "at": "L1:2"}])
+    c = nvmxlab.check(s)
+    assert c.ok, c.mismatches
+    assert shorts(c.bare.l1_view)[:2] == ["irq 0x30", "entry"]
+
+
+# -- 2. window exits against the event they wait for (SDM 26.7.5, 26.7.6) ------------------------
+def test_bare_metal_takes_l1s_interrupt_window_exit_before_a_pending_interrupt():
+    c = nvmxlab.check(nvmxlab.load_bundled("window-priority-modern"))
+    assert shorts(c.bare.l1_view)[3:5] == ["exit INTERRUPT_WINDOW @0", "irq 0x30"]
+
+
+def test_kvm_exits_for_the_interrupt_instead_and_check_names_it_kvms_difference():
+    c = nvmxlab.check(nvmxlab.load_bundled("window-priority-modern"))
+    assert shorts(c.nested.l1_view)[3:5] == ["exit EXTERNAL_INTERRUPT @0", "irq 0x30"]
+    assert not c.ok
+    assert any("KVM's difference" in n and "vmx_check_nested_events" in n for n in c.notes)
+
+
+def test_with_exiting_off_kvm_injects_into_l2_where_hardware_takes_the_window_exit():
+    s = nvmxlab.load_bundled("window-priority-modern").with_overrides(
+        {"vmcs12.external_interrupt_exiting": False})
+    c = nvmxlab.check(s)
+    assert c.bare.deliveries[0].delivered_to == "L1"
+    assert c.nested.deliveries[0].delivered_to == "L2"
+    assert any("KVM's difference" in n for n in c.notes)
+
+
+def test_bare_metal_takes_the_nmi_window_exit_before_a_pending_nmi_and_kvm_does_not():
+    s = scenario(vmcs12={"nmi_exiting": True, "virtual_nmis": True,
+                         "nmi_window_exiting": True},
+                 interrupts=[{"type": "nmi", "to": "L1", "at": "L1:vmresume"}])
+    c = nvmxlab.check(s)
+    assert shorts(c.bare.l1_view)[3] == "exit NMI_WINDOW @0"
+    assert shorts(c.nested.l1_view)[3] == "exit EXCEPTION_NMI 0x02 @0"
+    assert any("NMI-window" in n and "KVM's difference" in n for n in c.notes)
+
+
+# -- 4. an overwrite of L1's injection by an event with the same vector is still an overwrite ----
+SAME_VECTOR = {"vmcs12": {"external_interrupt_exiting": False},
+               "interrupts": [{"vector": 0x30, "to": "L2", "at": "L2:2"},
+                              {"vector": 0x30, "to": "L1", "at": "L1:vmresume"}]}
+
+
+def test_l0_overwriting_l1s_injection_with_the_same_vector_is_traced_as_lost():
+    for policy in ("kvm-2011-vmx", "kvm-2011-svm"):
+        r = nvmxlab.run(scenario(policy, **SAME_VECTOR))
+        overwrites = [e for e in r.events if e.data and e.data.get("overwrote")]
+        assert overwrites and "(lost)" in overwrites[0].why, policy
+
+
+def test_check_explains_the_same_vector_overwrite():
+    c = nvmxlab.check(scenario("kvm-2011-vmx", **SAME_VECTOR))
+    assert any("over the event" in n for n in c.notes), c.mismatches
+
+
+# -- 5. the activity state that a window exit saves (SDM 26.7.5, 28.3.4) -------------------------
+HALT_IN_WINDOW = {"vmcs12": {"interrupt_window_exiting": True, "hlt_exiting": False},
+                  "l2": {"program": ["nop", "sti", "hlt", "nop", "vmcall"], "rflags_if": False},
+                  "interrupts": [{"vector": 0x30, "to": "L1", "at": "L1:9"}]}
+
+
+def test_a_window_exit_wakes_the_halted_guest_and_saves_the_active_state():
+    r = nvmxlab.run(scenario(**HALT_IN_WINDOW), "bare")
+    assert shorts(r.l1_view)[1] == "exit INTERRUPT_WINDOW @3"
+
+
+def test_an_external_interrupt_exit_from_hlt_still_saves_the_hlt_state():
+    r = nvmxlab.run(nvmxlab.load_bundled("l2-halted"), "bare")
+    assert any(o["kind"] == "vmexit" and o["guest_activity_state"] == "hlt" for o in r.l1_view)
+
+
+def test_kvm_does_not_wake_a_halted_l2_for_l1s_window_and_check_says_so():
+    c = nvmxlab.check(scenario(**HALT_IN_WINDOW))
+    assert c.nested.status == "idle"
+    assert any("vmx_has_nested_events" in n and "KVM's" in n for n in c.notes), c.notes
+
+
+# -- 3. KVM_REQ_EVENT on nested VM exit (2025) and nested VM entry (2018, 2024) ------------------
+# L1 lets its interrupt through to L2 (exiting off); L2 has IF = 0 and exits to L1 first.
+LET_THROUGH = {"vmcs12": {"external_interrupt_exiting": False},
+               "l2": {"program": ["nop", "nop", "nop", "vmcall", "sti", "nop", "vmcall"],
+                      "rflags_if": False},
+               "interrupts": [{"vector": 0x30, "to": "L1", "at": "L2:2"}]}
+
+
+def test_on_bare_metal_l1_takes_the_interrupt_l2_could_not_after_the_exit():
+    r = nvmxlab.run(scenario(**LET_THROUGH), "bare")
+    assert shorts(r.l1_view)[:3] == ["entry", "exit VMCALL @3", "irq 0x30"]
+
+
+def test_modern_kvm_re_evaluates_events_on_nested_vm_exit_and_matches_bare_metal():
+    c = nvmxlab.check(scenario(**LET_THROUGH))
+    assert c.ok, c.mismatches
+    assert any(e.level == "L0" and "nested VM exit" in e.why for e in c.nested.events)
+
+
+def test_the_2011_designs_take_it_later_which_is_a_delay_and_name_kvms_gap():
+    from nvmxlab.checker import documented_differences
+    for policy in ("kvm-2011-vmx", "kvm-2011-svm"):
+        s = scenario(policy, **LET_THROUGH)
+        c = nvmxlab.check(s)
+        # As if the interrupt had arrived later (item 7's rule): the 2011-vmx design gives
+        # it to L1 one round later, the SVM shape to L2 once it has IF = 1.
+        assert c.ok and any("arrived later" in d for d in c.delays), (policy, c.mismatches)
+        notes = documented_differences(nvmxlab.run(s), nvmxlab.run(s, "bare"))
+        assert any("2025" in n and "KVM" in n for n in notes), policy
+
+
+# -- 6. notes for every documented difference, and both worlds at the same progress -------------
+def test_two_nmis_for_l1_at_once_merge_on_bare_metal_and_check_says_why():
+    # Both arrive while L1 runs its exit handler (root operation on bare metal).
+    s = scenario(vmcs12={"nmi_exiting": True},
+                 interrupts=[{"type": "nmi", "to": "L1", "at": "L1:3"},
+                             {"type": "nmi", "to": "L1", "at": "L1:3"}])
+    c = nvmxlab.check(s)
+    assert shorts(c.bare.l1_view).count("nmi") == 1
+    assert shorts(c.nested.l1_view).count("nmi") == 2
+    # As if the second NMI had come after the first was taken: a delay (item 7's rule).
+    assert c.ok and any("an NMI for L1 arrived later" in d for d in c.delays), c.mismatches
+
+
+def test_merged_nmis_that_no_later_arrival_explains_get_a_note():
+    from nvmxlab.checker import documented_differences
+    s = scenario(vmcs12={"nmi_exiting": True},
+                 interrupts=[{"type": "nmi", "to": "L1", "at": "L1:3"},
+                             {"type": "nmi", "to": "L1", "at": "L1:3"}])
+    nested, bare = nvmxlab.run(s), nvmxlab.run(s, "bare")
+    assert any("process_nmi" in n and "merged" in n
+               for n in documented_differences(nested, bare))
+
+
+def test_worlds_that_loop_alike_are_compared_up_to_the_same_progress():
+    # L1 keeps interrupt-window exiting on with L2's IF = 1: every entry exits at once, in
+    # both worlds, until the run repeats itself - later in the world with more state.
+    s = scenario(vmcs12={"interrupt_window_exiting": True, "external_interrupt_exiting": False,
+                         "ack_interrupt_on_exit": True},
+                 l1={"exit_handler": ["sti", "nop", "vmresume"]},
+                 l2={"program": ["nop", "nop", "nop", "sti", "nop", "vmcall"]},
+                 interrupts=[{"vector": 0xc0, "to": "L2", "at": "L1:3"}])
+    c = nvmxlab.check(s)
+    assert len(c.nested.l1_view) != len(c.bare.l1_view)
+    assert c.ok, c.mismatches
+
+
+# -- 8. implementation-specific choices and KVM's assumptions -------------------------------------
+def test_process_nmi_counts_nmis_against_the_running_contexts_nmi_mask():
+    # KVM's process_nmi() asks get_nmi_mask() of the current context: L2's, in guest mode.
+    # L2 is in its NMI handler (an NMI L1 injected) when two NMIs for L1 arrive, which L1
+    # lets through to L2: one may pend behind the running one, as on the NMI pin.
+    s = scenario(l2={"nmi_handler": ["nop", "nop", "nop", "nop", "iret"]},
+                 interrupts=[{"type": "nmi", "to": "L2", "at": "L2:1"},
+                             {"type": "nmi", "to": "L1", "at": "L2:6"},
+                             {"type": "nmi", "to": "L1", "at": "L2:6"}])
+    c = nvmxlab.check(s)
+    assert shorts(c.bare.l2_view).count("nmi") == 2
+    assert c.ok, c.mismatches
+
+
+# L1 injects two NMIs into L2 with NMI exiting on and virtual NMIs off.
+NMI_NO_VNMI = {"vmcs12": {"nmi_exiting": True},
+               "l2": {"nmi_handler": ["nop", "iret"],
+                      "program": ["nop", "nop", "nop", "nop", "nop", "vmcall"]},
+               "interrupts": [{"type": "nmi", "to": "L2", "at": "L2:1"},
+                              {"type": "nmi", "to": "L2", "at": "L2:4"}]}
+
+
+def test_without_virtual_nmis_l2s_iret_keeps_nmi_blocking_on_bare_metal():
+    # SDM 26.3: the second NMI finds L2 still blocking NMIs, and L1 has no NMI window.
+    r = nvmxlab.run(scenario(**NMI_NO_VNMI), "bare")
+    assert shorts(r.l2_view).count("nmi") == 1
+
+
+def test_kvm_lifts_l2s_nmi_blocking_at_iret_and_check_names_it():
+    c = nvmxlab.check(scenario(**NMI_NO_VNMI))
+    assert shorts(c.nested.l2_view).count("nmi") == 2
+    assert shorts(c.bare.l2_view).count("nmi") == 1
+    assert any("virtual NMIs" in n and "KVM" in n for n in c.notes), c.notes
+
+
+# -- 9. tracepoints as today's arch/x86/kvm/trace.h prints them -----------------------------------
+def kvm_trace(name, **overrides):
+    from nvmxlab import formats
+    s = nvmxlab.load_bundled(name).with_overrides(overrides) if overrides else \
+        nvmxlab.load_bundled(name)
+    return formats.kvm_trace(nvmxlab.run(s)).splitlines()[1:]
+
+
+def test_kvm_entry_prints_the_injected_event_and_marks_an_immediate_exit():
+    lines = kvm_trace("at-vmlaunch-modern")
+    entries = [line.split(": ", 1)[1] for line in lines if ": kvm_entry: " in line]
+    assert all(" intr_info 0x" in e and " error_code 0x" in e for e in entries)
+    assert any(e.endswith("error_code 0x00000000[immediate exit]") for e in entries)
+    injected = [line for line in kvm_trace("seed-interrupt") if ": kvm_entry: " in line and
+                "intr_info 0x80000030" in line]
+    assert injected
+
+
+def test_trace_lines_come_from_qemus_vcpu_thread():
+    assert all(line.lstrip().startswith("CPU 0/KVM-") for line in kvm_trace("seed-interrupt"))
+
+
+def test_a_failed_nested_entry_prints_the_consistency_check_that_failed():
+    (line,) = [x for x in kvm_trace("ack-on-exit-refused") if "kvm_nested_vmenter_failed" in x]
+    assert line.endswith("kvm_nested_vmenter_failed: !vmx_control_verify("
+                         "vmcs12->vm_exit_controls, vmx->nested.msrs.exit_ctls_low, "
+                         "vmx->nested.msrs.exit_ctls_high)")
