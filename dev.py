@@ -4,6 +4,7 @@
     python3 dev.py lab     make .venv, install everything, open JupyterLab on notebooks/
     python3 dev.py test    make .venv, install everything (and Chromium), run ruff and pytest
     python3 dev.py bench   make .venv, install everything, run benchmarks/*.py once each
+    python3 dev.py release write notebooks/ from the instructor's course/ with nbgrader
 
 Arguments after the command go to JupyterLab, pytest or each benchmark script, e.g.
 `python3 dev.py test -k floor -s`.
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".nvmxlab-install-stamp"
-EXTRAS = "lab,test"
+EXTRAS = "lab,test,course"
 # The Binder pins double as constraints here, so a laptop, CI and Binder run the same versions.
 PINS = ROOT / "binder" / "requirements.txt"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -252,7 +253,16 @@ def cmd_bench(extra: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"lab": cmd_lab, "test": cmd_test, "bench": cmd_bench}
+# --- release -------------------------------------------------------------------------------
+
+
+def cmd_release(extra: list[str]) -> int:
+    """notebooks/ is the learner release of the nbgrader course in course/: regenerate it."""
+    prepare()
+    return run([VENV_PYTHON, ROOT / "course" / "release.py", *extra], check=False)
+
+
+COMMANDS = {"lab": cmd_lab, "test": cmd_test, "bench": cmd_bench, "release": cmd_release}
 
 
 def main(argv: list[str]) -> int:
