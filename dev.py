@@ -164,7 +164,8 @@ def venv_lock():
     """Shared while the command runs; exclusive, waiting for the others, to build or install."""
     VENV.mkdir(exist_ok=True)
     with open(LOCK, "a") as lock:
-        if not lock_or_wait(lock, fcntl.LOCK_SH) or not up_to_date():
+        lock_or_wait(lock, fcntl.LOCK_SH)
+        if not up_to_date():
             lock_or_wait(lock, fcntl.LOCK_EX)
             ensure_venv()
             ensure_installed()
