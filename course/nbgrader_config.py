@@ -8,9 +8,6 @@ commits as notebooks/ (`python3 dev.py release` regenerates it).
 c = get_config()  # noqa: F821  (nbgrader's config loader provides get_config)
 
 c.CourseDirectory.course_id = "nvmxlab"
-c.CourseDirectory.root = "."
-# A release is the notebooks alone: the instructor's files beside them stay out of it.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 
 # An unanswered question must not raise: the check cell under it says it is unanswered, so
 # "Run all" on a learner notebook runs to the end.
