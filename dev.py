@@ -2,6 +2,7 @@
 """Set up and run nvmxlab from a fresh checkout.
 
     python3 dev.py lab     make .venv, install everything, start JupyterLab on notebooks/
+                           (--course: on the instructor's nbgrader course in course/)
     python3 dev.py test    make .venv, install everything (and Chromium), run ruff and pytest
     python3 dev.py bench   make .venv, install everything, run benchmarks/*.py once each
     python3 dev.py release write notebooks/ from the instructor's course/ with nbgrader
@@ -41,6 +42,11 @@ STAMP = VENV / ".nvmxlab-install-stamp"
 # into it: `lab`, `test` and `bench` never race pip, and never run on a half-installed .venv.
 LOCK = VENV / ".nvmxlab-lock"
 LAB_LOG = VENV / "jupyterlab.log"
+# The learner's JupyterLab shows no nbgrader menus or panels (the course extra installs them
+# into .venv): its lab extension is off through this config folder, its server parts below.
+LEARNER_CONFIG = VENV / "nvmxlab-learner-config"
+NBGRADER_SERVER_EXTENSIONS = ("formgrader", "validate_assignment", "assignment_list",
+                              "course_list")
 EXTRAS = "lab,test,course"
 # The Binder pins double as constraints here, so a laptop, CI and Binder run the same versions.
 PINS = ROOT / "binder" / "requirements.txt"
@@ -207,7 +213,8 @@ def cmd_lab(extra: list[str]) -> int:
         return serve_lab(extra)
 
 
-def lab_command(root_dir: Path, port: int, token: str, extra: list[str]) -> list[str]:
+def lab_command(root_dir: Path, port: int, token: str, extra: list[str],
+                learner: bool = True) -> list[str]:
     cmd = [
         str(VENV_PYTHON),
         "-m",
@@ -225,21 +232,37 @@ def lab_command(root_dir: Path, port: int, token: str, extra: list[str]) -> list
     ]
     if is_root():
         cmd.append("--allow-root")  # JupyterLab refuses to run as root without it
+    if learner:
+        for name in NBGRADER_SERVER_EXTENSIONS:
+            cmd += ["--ServerApp.jpserver_extensions",
+                    f"nbgrader.server_extensions.{name}=False"]
     return cmd + extra
 
 
+def learner_env() -> dict[str, str]:
+    """Jupyter's config path with a page config that turns nbgrader's lab extension off."""
+    page_config = LEARNER_CONFIG / "labconfig" / "page_config.json"
+    page_config.parent.mkdir(parents=True, exist_ok=True)
+    page_config.write_text('{"disabledExtensions": {"@jupyter/nbgrader": true}}\n')
+    path = os.pathsep.join(filter(None, [str(LEARNER_CONFIG),
+                                         os.environ.get("JUPYTER_CONFIG_PATH")]))
+    return {"JUPYTER_CONFIG_PATH": path}
+
+
 def serve_lab(extra: list[str]) -> int:
-    notebooks = ROOT / "notebooks"
-    root_dir = notebooks if notebooks.is_dir() else ROOT
     # The address printed below must name the port JupyterLab will really use.
     port_option = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     port_option.add_argument("--port", "--ServerApp.port", type=int, dest="port")
+    port_option.add_argument("--course", action="store_true")
     chosen, extra = port_option.parse_known_args(extra)
+    # The learners' notebooks, or the instructor's course directory with nbgrader's panels.
+    root_dir = ROOT / ("course" if chosen.course else "notebooks")
     port = chosen.port or free_port()
     token = secrets.token_hex(16)
     start = "lab/tree/00-welcome.ipynb" if (root_dir / "00-welcome.ipynb").exists() else "lab"
     url = f"http://127.0.0.1:{port}/{start}?token={token}"
-    cmd = lab_command(root_dir, port, token, extra)
+    cmd = lab_command(root_dir, port, token, extra, learner=not chosen.course)
+    env = {**os.environ, **PIP_ENV, **({} if chosen.course else learner_env())}
     say(f"starting JupyterLab on {root_dir.relative_to(ROOT.parent)}/; its log goes to "
         f"{LAB_LOG.relative_to(ROOT)}")
     # A closed terminal or a `kill` must stop the server too, not leave it running alone.
@@ -247,7 +270,7 @@ def serve_lab(extra: list[str]) -> int:
         signal.signal(signum, interrupted)
     with open(LAB_LOG, "w") as log:
         # Its own session: Ctrl-C reaches dev.py alone, which stops the server once.
-        server = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **PIP_ENV},
+        server = subprocess.Popen(cmd, cwd=root_dir, env=env,
                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                   start_new_session=True)
     try:

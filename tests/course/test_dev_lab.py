@@ -3,6 +3,7 @@ opened, one Ctrl-C stops it, and it never races `dev.py test` on .venv."""
 
 import fcntl
 import importlib.util
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +24,15 @@ def test_jupyterlab_is_started_to_stop_on_one_ctrl_c_and_never_to_open_a_browser
     cmd = dev.lab_command(ROOT / "notebooks", 8888, "t", [])
     assert "--ServerApp.answer_yes=True" in cmd
     assert "--ServerApp.open_browser=False" in cmd
+
+
+def test_the_learners_jupyterlab_turns_nbgrader_off_and_the_course_keeps_it():
+    learner = dev.lab_command(ROOT / "notebooks", 8888, "t", [])
+    course = dev.lab_command(ROOT / "course", 8888, "t", [], learner=False)
+    off = [f"nbgrader.server_extensions.{name}=False" for name in
+           ("formgrader", "validate_assignment", "assignment_list", "course_list")]
+    assert all(flag in learner for flag in off)
+    assert not any(flag in course for flag in off)
 
 
 def test_no_browser_is_claimed_without_a_display(monkeypatch):
@@ -72,6 +82,9 @@ def test_dev_py_lab_prints_the_address_last_and_stops_on_one_ctrl_c():
         time.sleep(0.5)  # nothing more is printed once the address is out
         with urllib.request.urlopen(url, timeout=10) as page:
             assert page.status == 200
+            html = page.read().decode()
+        # The learner's JupyterLab hides nbgrader's menus and panels.
+        assert re.search(r'"disabledExtensions": \[[^\]]*"@jupyter/nbgrader"', html)
         lab.send_signal(signal.SIGINT)
         rest, _ = lab.communicate(timeout=30)
     finally:
