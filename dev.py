@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Set up and run nvmxlab from a fresh checkout.
 
-    python3 dev.py lab     make .venv, install everything, open JupyterLab on notebooks/
+    python3 dev.py lab     make .venv, install everything, start JupyterLab on notebooks/
+                           (--course: on the instructor's nbgrader course in course/)
     python3 dev.py test    make .venv, install everything (and Chromium), run ruff and pytest
     python3 dev.py bench   make .venv, install everything, run benchmarks/*.py once each
+    python3 dev.py release write notebooks/ from the instructor's course/ with nbgrader
 
 Arguments after the command go to JupyterLab, pytest or each benchmark script, e.g.
 `python3 dev.py test -k floor -s`.
@@ -14,23 +16,38 @@ Only the standard library is used here: this file runs before anything is instal
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import os
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
+import webbrowser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".nvmxlab-install-stamp"
-EXTRAS = "lab,test"
+# Held shared by every dev.py command using .venv, exclusively while one creates or installs
+# into it: `lab`, `test` and `bench` never race pip, and never run on a half-installed .venv.
+LOCK = VENV / ".nvmxlab-lock"
+LAB_LOG = VENV / "jupyterlab.log"
+# The learner's JupyterLab shows no nbgrader menus or panels (the course extra installs them
+# into .venv): its lab extension is off through this config folder, its server parts below.
+LEARNER_CONFIG = VENV / "nvmxlab-learner-config"
+NBGRADER_SERVER_EXTENSIONS = ("formgrader", "validate_assignment", "assignment_list",
+                              "course_list")
+EXTRAS = "lab,test,course"
 # The Binder pins double as constraints here, so a laptop, CI and Binder run the same versions.
 PINS = ROOT / "binder" / "requirements.txt"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -100,8 +117,11 @@ def ensure_venv() -> None:
         return
     ensure_venv_support()
     say(f"creating the virtual environment {VENV.relative_to(ROOT)}/")
-    # A half-made .venv (interrupted earlier) would make `venv` fail or leave pip missing.
-    shutil.rmtree(VENV, ignore_errors=True)
+    # A half-made .venv (interrupted earlier) would make `venv` fail or leave pip missing;
+    # the lock file stays, since this process holds it.
+    for path in VENV.iterdir():
+        if path != LOCK:
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     run([sys.executable, "-m", "venv", VENV])
 
 
@@ -140,9 +160,36 @@ def ensure_installed() -> None:
     STAMP.write_text(fingerprint + "\n")
 
 
-def prepare() -> None:
-    ensure_venv()
-    ensure_installed()
+def up_to_date() -> bool:
+    return VENV_PYTHON.exists() and STAMP.exists() and \
+        STAMP.read_text().strip() == install_fingerprint()
+
+
+@contextlib.contextmanager
+def venv_lock():
+    """Shared while the command runs; exclusive, waiting for the others, to build or install."""
+    VENV.mkdir(exist_ok=True)
+    with open(LOCK, "a") as lock:
+        lock_or_wait(lock, fcntl.LOCK_SH)
+        if not up_to_date():
+            lock_or_wait(lock, fcntl.LOCK_EX)
+            ensure_venv()
+            ensure_installed()
+            fcntl.flock(lock, fcntl.LOCK_SH)  # installed: others may use .venv again
+        else:
+            say(f"using the virtual environment {VENV.name}/ (up to date)")
+        yield
+
+
+def lock_or_wait(lock, kind: int) -> bool:
+    """Take the lock; True if it was free at once."""
+    try:
+        fcntl.flock(lock, kind | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        say("waiting: another dev.py (lab, test or bench) is using or installing into .venv")
+        fcntl.flock(lock, kind)
+        return False
 
 
 # --- lab -----------------------------------------------------------------------------------
@@ -162,16 +209,12 @@ def free_port(preferred: int = 8888, tries: int = 20) -> int:
 
 
 def cmd_lab(extra: list[str]) -> int:
-    prepare()
-    notebooks = ROOT / "notebooks"
-    root_dir = notebooks if notebooks.is_dir() else ROOT
-    # The address printed below must name the port JupyterLab will really use.
-    port_option = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    port_option.add_argument("--port", "--ServerApp.port", type=int, dest="port")
-    chosen, extra = port_option.parse_known_args(extra)
-    port = chosen.port or free_port()
-    token = secrets.token_hex(16)
-    start = "lab/tree/00-welcome.ipynb" if (root_dir / "00-welcome.ipynb").exists() else "lab"
+    with venv_lock():
+        return serve_lab(extra)
+
+
+def lab_command(root_dir: Path, port: int, token: str, extra: list[str],
+                learner: bool = True) -> list[str]:
     cmd = [
         str(VENV_PYTHON),
         "-m",
@@ -182,17 +225,121 @@ def cmd_lab(extra: list[str]) -> int:
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
+        # dev.py opens the browser itself, and only where one can be opened.
+        "--ServerApp.open_browser=False",
+        # One Ctrl-C stops it: no "Shutdown this Jupyter server (y/[n])?" prompt.
+        "--ServerApp.answer_yes=True",
     ]
     if is_root():
         cmd.append("--allow-root")  # JupyterLab refuses to run as root without it
-    cmd += extra
-    say(f"starting JupyterLab on {root_dir.relative_to(ROOT.parent)}/ (Ctrl-C twice to stop)")
-    say(f"open  http://127.0.0.1:{port}/{start}?token={token}")
-    say("$ " + shlex.join(cmd))
-    sys.stdout.flush()
-    # Hand the terminal to JupyterLab, so that Ctrl-C and its shutdown prompt behave as usual.
-    os.execve(cmd[0], cmd, {**os.environ, **PIP_ENV})
-    return 0  # not reached
+    if learner:
+        for name in NBGRADER_SERVER_EXTENSIONS:
+            cmd += ["--ServerApp.jpserver_extensions",
+                    f"nbgrader.server_extensions.{name}=False"]
+    return cmd + extra
+
+
+def learner_env() -> dict[str, str]:
+    """Jupyter's config path with a page config that turns nbgrader's lab extension off."""
+    page_config = LEARNER_CONFIG / "labconfig" / "page_config.json"
+    page_config.parent.mkdir(parents=True, exist_ok=True)
+    page_config.write_text('{"disabledExtensions": {"@jupyter/nbgrader": true}}\n')
+    path = os.pathsep.join(filter(None, [str(LEARNER_CONFIG),
+                                         os.environ.get("JUPYTER_CONFIG_PATH")]))
+    return {"JUPYTER_CONFIG_PATH": path}
+
+
+def serve_lab(extra: list[str]) -> int:
+    # The address printed below must name the port JupyterLab will really use.
+    port_option = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    port_option.add_argument("--port", "--ServerApp.port", type=int, dest="port")
+    port_option.add_argument("--course", action="store_true")
+    chosen, extra = port_option.parse_known_args(extra)
+    # The learners' notebooks, or the instructor's course directory with nbgrader's panels.
+    root_dir = ROOT / ("course" if chosen.course else "notebooks")
+    port = chosen.port or free_port()
+    token = secrets.token_hex(16)
+    start = "lab/tree/00-welcome.ipynb" if (root_dir / "00-welcome.ipynb").exists() else "lab"
+    url = f"http://127.0.0.1:{port}/{start}?token={token}"
+    cmd = lab_command(root_dir, port, token, extra, learner=not chosen.course)
+    env = {**os.environ, **PIP_ENV, **({} if chosen.course else learner_env())}
+    say(f"starting JupyterLab on {root_dir.relative_to(ROOT.parent)}/; its log goes to "
+        f"{LAB_LOG.relative_to(ROOT)}")
+    # A closed terminal or a `kill` must stop the server too, not leave it running alone.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupted)
+    with open(LAB_LOG, "w") as log:
+        # Its own session: Ctrl-C reaches dev.py alone, which stops the server once.
+        server = subprocess.Popen(cmd, cwd=root_dir, env=env,
+                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                  start_new_session=True)
+    try:
+        if not wait_until_serving(server, port, token):
+            return fail_lab(server)
+        opened = open_browser(url)
+        say("opened it in your browser" if opened else
+            "no browser can be opened from here: open the address below yourself")
+        say("stop JupyterLab with Ctrl-C")
+        print(f"\n    {url}", flush=True)
+        server.wait()
+        return fail_lab(server)
+    except KeyboardInterrupt:
+        say("stopping JupyterLab")
+        return stop(server)
+
+
+def interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def wait_until_serving(server: subprocess.Popen, port: int, token: str,
+                       timeout: float = 120) -> bool:
+    status = f"http://127.0.0.1:{port}/api/status?token={token}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(status, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def can_open_browser() -> bool:
+    """A graphical browser only: on a terminal-only machine `webbrowser` may pick a text-mode
+    browser that would take over this terminal."""
+    graphical = sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or \
+        os.environ.get("WAYLAND_DISPLAY")
+    if not graphical:
+        return False
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+def open_browser(url: str) -> bool:
+    return can_open_browser() and webbrowser.open(url)
+
+
+def fail_lab(server: subprocess.Popen) -> int:
+    code = server.wait()
+    tail = LAB_LOG.read_text(errors="replace").splitlines()[-15:]
+    say(f"JupyterLab stopped (exit status {code}); the end of its log:")
+    print("\n".join(tail), flush=True)
+    return code or 1
+
+
+def stop(server: subprocess.Popen) -> int:
+    server.terminate()  # JupyterLab shuts its kernels down on SIGTERM
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    say("JupyterLab stopped")
+    return 0
 
 
 # --- test ----------------------------------------------------------------------------------
@@ -214,7 +361,11 @@ def ensure_chromium() -> None:
 
 
 def cmd_test(extra: list[str]) -> int:
-    prepare()
+    with venv_lock():
+        return run_tests(extra)
+
+
+def run_tests(extra: list[str]) -> int:
     ensure_chromium()
     say("lint: ruff check .")
     lint = run([VENV_PYTHON, "-m", "ruff", "check", "."], check=False)
@@ -236,7 +387,11 @@ def cmd_test(extra: list[str]) -> int:
 
 
 def cmd_bench(extra: list[str]) -> int:
-    prepare()
+    with venv_lock():
+        return run_benchmarks(extra)
+
+
+def run_benchmarks(extra: list[str]) -> int:
     # Files starting with "_" are helpers that the scripts import, not benchmarks.
     scripts = [
         path for path in sorted((ROOT / "benchmarks").glob("*.py")) if not path.name.startswith("_")
@@ -252,7 +407,16 @@ def cmd_bench(extra: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"lab": cmd_lab, "test": cmd_test, "bench": cmd_bench}
+# --- release -------------------------------------------------------------------------------
+
+
+def cmd_release(extra: list[str]) -> int:
+    """notebooks/ is the learner release of the nbgrader course in course/: regenerate it."""
+    with venv_lock():
+        return run([VENV_PYTHON, ROOT / "course" / "release.py", *extra], check=False)
+
+
+COMMANDS = {"lab": cmd_lab, "test": cmd_test, "bench": cmd_bench, "release": cmd_release}
 
 
 def main(argv: list[str]) -> int:

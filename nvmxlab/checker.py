@@ -238,6 +238,18 @@ def _immediate_exits(bare: Result) -> set[int]:
     return out
 
 
+def delivery_words(o: dict) -> str:
+    """An interrupt or NMI a level takes.  One that came in a VM exit (acknowledge interrupt
+    on exit, NMI exiting) is not delivered again: the exit was the delivery (SDM §25.9.2),
+    and L1 runs its handler because of the exit."""
+    nmi = o["kind"] == "nmi"
+    if o.get("via") == "exit":
+        handler = "its NMI handler" if nmi else f"its handler for 0x{o['vector']:02x}"
+        return f"{handler}, run because of the exit"
+    return "an NMI through its IDT (vector 2)" if nmi else \
+        f"interrupt 0x{o['vector']:02x} through its IDT"
+
+
 def describe(o: dict) -> str:
     kind = o["kind"]
     if kind == "vmexit":
@@ -249,10 +261,8 @@ def describe(o: dict) -> str:
         if o.get("guest_activity_state") == "hlt":
             text += ", L2 halted"
         return text + ")"
-    if kind == "irq":
-        return f"interrupt 0x{o['vector']:02x} through its IDT"
-    if kind == "nmi":
-        return "an NMI through its IDT (vector 2)"
+    if kind in ("irq", "nmi"):
+        return delivery_words(o)
     if kind == "vmfail":
         return f"VMfailValid (VM-instruction error {o['error']})"
     if kind == "entry":

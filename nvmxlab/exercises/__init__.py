@@ -5,9 +5,10 @@
     nvmxlab exercise bare-exit -s 3 -c    ... and its worked answer
 
 In a notebook, `ask(name, seed)` shows a question with immediate feedback, and
-`question(name, seed)` gives the question object that graded cells check with
-`validate()` and `is_correct()`.  The same seed always makes the same question; the answer is
-read off a run of the engine, never from a table.
+`question(name, seed)` gives the question object of a graded question.  Its check cell calls
+`check()`, which says whether the learner's `answer` is right (an unanswered question says so
+and raises nothing), and nbgrader's hidden test calls `is_correct()`.  The same seed always
+makes the same question; the answer is read off a run of the engine, never from a table.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from __future__ import annotations
 import sys
 
 from . import ack, bare, bughunt, nested, pending, policies, vectoring  # noqa: F401  (each module registers its exercises)
-from .core import REGISTRY, Exercise, Question, Solution
+from .core import REGISTRY, Exercise, Feedback, Question, Solution
 
-__all__ = ["Exercise", "Question", "Solution", "ask", "cli", "feedback", "is_correct", "names",
-           "question", "validate"]
+__all__ = ["Exercise", "Feedback", "Question", "Solution", "ask", "check", "cli", "feedback",
+           "is_correct", "names", "question", "validate"]
+
+# The wrong answers a learner has checked so far, per question: the first miss gets a hint,
+# the next one the worked answer.  Re-running a cell with the same answer is not a new try.
+_MISSES: dict[tuple[str, int], list[object]] = {}
 
 
 def names() -> list[str]:
@@ -47,6 +52,20 @@ def is_correct(name: str, seed: int, answer: object) -> bool:
 
 def feedback(name: str, seed: int, answer: object) -> str:
     return question(name, seed).feedback(answer)
+
+
+def check(name: str, seed: int, answer: object):
+    """The visible half of a graded question's test cell: feedback on `answer`, displayed
+    under the cell.  It never raises, so "Run all" on an unanswered notebook runs to the end;
+    nbgrader's hidden test (`is_correct`) gives the mark."""
+    from .widget import Checked
+
+    q = question(name, seed)
+    misses = _MISSES.setdefault((name, seed), [])
+    meant = q.interpret(answer)
+    if meant is not None and not q.is_correct(answer) and meant not in misses:
+        misses.append(meant)
+    return Checked(q, q.respond(answer, attempt=max(len(misses), 1)))
 
 
 def ask(name: str, seed: int = 0):

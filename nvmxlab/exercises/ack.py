@@ -13,7 +13,9 @@ SEED_PATCH_ON_ACK = ("The current code does not (yet) support this case, so we d
 
 
 @exercise("what-l1-sees", "04-ack-on-exit",
-          "nested: what does L1 see, given ack-on-exit, external-interrupt exiting and policy?")
+          "nested: what does L1 see, given ack-on-exit, external-interrupt exiting and policy?",
+          hint="Read the policy and the two controls in order: does L0 offer every control L1 "
+               "set? Does the interrupt make L2 exit? Does the exit carry the vector?")
 def what_l1_sees(rng: random.Random) -> Question:
     policy = rng.choice(("kvm-2011-vmx", "kvm-modern"))
     exiting = rng.random() < 0.75
@@ -36,7 +38,8 @@ def what_l1_sees(rng: random.Random) -> Question:
         prompt=f"Interrupt {rd.hexv(vector)} is for L1. What happens first, as L1 and L2 see "
                "it?",
         choices=shuffled_choices(rng, answer, [rd.fate_text(k, vector) for k in rd.FATES]),
-        solution=Solution(answer, _why(scenario, result, key), _steps(result, key, step)),
+        solution=Solution(answer, _why(scenario, result, key), _steps(result, key, step),
+                          why_not=rd.fate_why_not(scenario, "nested", key, vector)),
         scenario=scenario, share=rd.share(scenario))
 
 

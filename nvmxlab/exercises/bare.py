@@ -22,7 +22,10 @@ def _controls(rng: random.Random) -> tuple[bool, bool]:
 
 
 @exercise("bare-exit", "01-bare-metal",
-          "bare metal: does the interrupt exit to L1, with or without its vector, or go to L2?")
+          "bare metal: does the interrupt exit to L1, with or without its vector, or go to L2?",
+          hint="Start with external-interrupt exiting: does the interrupt make L2 exit at all? "
+               "If it does, acknowledge interrupt on exit decides whether the vector comes "
+               "with the exit. L2's IF matters only when there is no exit.")
 def bare_exit(rng: random.Random) -> Question:
     exiting, ack = _controls(rng)
     program, rflags_if = rng.choice(L2_PROGRAMS)
@@ -43,7 +46,8 @@ def bare_exit(rng: random.Random) -> Question:
                "What happens first?",
         choices=shuffled_choices(rng, answer, others),
         solution=Solution(answer, _bare_exit_why(scenario, result, key, step),
-                          _bare_exit_steps(result, step)),
+                          _bare_exit_steps(result, step),
+                          why_not=rd.fate_why_not(scenario, "bare", key, vector)),
         scenario=scenario, share=rd.share(scenario))
 
 
@@ -90,7 +94,10 @@ def _bare_exit_steps(result, step) -> tuple[str, ...]:
 
 
 @exercise("bare-sti", "01-bare-metal",
-          "bare metal: how many exit-handler instructions before L1's IDT gets the interrupt?")
+          "bare metal: how many exit-handler instructions before L1's IDT gets the interrupt?",
+          hint="First: does the vector come in the exit (acknowledge interrupt on exit)? If "
+               "not, L1 runs its exit handler with IF = 0: find its STI, and remember what "
+               "blocking by STI does to the instruction after it.")
 def bare_sti(rng: random.Random) -> Question:
     ack = rng.random() < 0.25
     before, after = rng.randint(0, 3), rng.randint(1, 2)
@@ -113,7 +120,8 @@ def bare_sti(rng: random.Random) -> Question:
                "instructions of its exit handler does L1 retire before the interrupt is "
                "handed to L1's handler? (0 if L1 has the vector before running any.)",
         solution=Solution(len(retired), _bare_sti_why(scenario, exit_, delivery, retired),
-                          rd.excerpt(result, exit_.seq, delivery.seq)),
+                          rd.excerpt(result, exit_.seq, delivery.seq),
+                          why_not=_bare_sti_why_not(scenario, retired)),
         scenario=scenario, share=rd.share(scenario))
 
 
@@ -127,6 +135,25 @@ def _exit_then_delivery(result):
     retired = [e.name for e in result.events
                if exit_.seq < e.seq < delivery.seq and e.level == "L1" and e.kind == "retire"]
     return exit_, delivery, retired
+
+
+def _bare_sti_why_not(scenario, retired: list[str]) -> tuple[tuple[int, str], ...]:
+    """The counts that come from a known misconception, each with the sentence against it."""
+    handler = scenario.l1["exit_handler"]
+    if scenario.vmcs12["ack_interrupt_on_exit"]:
+        early = ("Acknowledge interrupt on exit is 1: the vector is already in the exit, and "
+                 "KVM in L1 calls the handler for it right after the exit, before running any "
+                 "of its exit handler.")
+        return tuple((n, early) for n in range(1, len(handler)))
+    at_sti = handler.index("sti") + 1
+    found = {at_sti: "That stops at STI. STI sets IF = 1 but blocks interrupts until the next "
+                     "instruction completes (blocking by STI, SDM Vol. 3C §25.4.2): the delivery "
+                     "comes after the instruction that follows STI.",
+             0: "The exit carries no vector (acknowledge interrupt on exit is 0), and L1 runs "
+                "its exit handler with IF = 0 (§28.5): the interrupt must wait for L1's STI.",
+             len(handler) - 1: "The delivery does not wait for the end of the exit handler: "
+                               "it comes as soon as L1 has IF = 1 and STI blocking is over."}
+    return tuple((n, why) for n, why in sorted(found.items()) if n != len(retired))
 
 
 def _bare_sti_why(scenario, exit_, delivery, retired) -> tuple[str, ...]:

@@ -37,7 +37,9 @@ def signature(result) -> tuple:
 
 
 @exercise("bug-hunt", "07-bug-hunt",
-          "a teaching bug is on: find which from the trace (answers: every bug giving this run)")
+          "a teaching bug is on: find which from the trace (answers: every bug giving this run)",
+          hint="Start from the checker's first finding, then find in q.timeline() the step of "
+               "L0 that caused it, and compare with each suspect's effect in the table above.")
 def bug_hunt(rng: random.Random) -> Question:
     hidden = rng.choice(sorted(BUGS))
     scenario = _visible_variant(rng, hidden)
@@ -55,7 +57,8 @@ def bug_hunt(rng: random.Random) -> Question:
         prompt="Which teaching bug is switched on? (In a notebook, print(q.timeline()) shows "
                "the whole run, without naming the bug.)",
         choices=shuffled_choices(rng, hidden, [NO_BUG, *candidates]),
-        solution=Solution(hidden, _why(hidden, runs, same), accept=same),
+        solution=Solution(hidden, _why(hidden, runs, same), accept=same,
+                          why_not=_why_not(runs, same)),
         scenario=scenario)
 
 
@@ -87,13 +90,25 @@ def _why(hidden: str, runs: dict, same: tuple[str, ...]) -> tuple[str, ...]:
     if len(same) > 1:
         why.append("These produce exactly the same run here, so each is accepted: "
                    + ", ".join(same) + ".")
-    observed = runs[hidden]
+    why += [sentence for _, sentence in _why_not(runs, same)]
+    return tuple(why)
+
+
+def _why_not(runs: dict, same: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """For each suspect that does not give this run: its own mistake, and where its run would
+    first differ from this one."""
+    observed = runs[same[0]]
+    found = []
     for name, result in runs.items():
         if name in same:
             continue
-        with_it = "with no bug switched on" if name == NO_BUG else f"with {name}"
-        why.append(f"Not {name}: {with_it}, {_first_difference(result, observed)}")
-    return tuple(why)
+        if name == NO_BUG:
+            head, with_it = "Not none: with no bug switched on the run matches bare metal.", \
+                "With no bug"
+        else:
+            head, with_it = f"Not {name} ({BUGS[name].summary.rstrip('.')}).", "With it"
+        found.append((name, f"{head} {with_it}, {_first_difference(result, observed)}"))
+    return tuple(found)
 
 
 def _first_difference(other, observed) -> str:

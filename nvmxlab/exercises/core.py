@@ -26,6 +26,29 @@ class Solution:
     trace: tuple[str, ...] = ()  # the steps of the run that show it
     accept: tuple[str, ...] = ()  # other choices that are just as right (bug hunt)
     trace_title: str = "The steps that show it:"
+    hint: str = ""  # where to look, shown after a first miss; never the answer
+    # A sentence for a wrong answer that is a known misconception: (that answer, why not).
+    why_not: tuple[tuple[str | int, str], ...] = ()
+
+
+# The verdicts of a response: only "right" means the answer was right.
+BLANK, FORM, RIGHT, RETRY, WRONG = "blank", "form", "right", "retry", "wrong"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a learner reads after checking an answer: a verdict, a headline, paragraphs."""
+
+    verdict: str
+    head: str
+    paragraphs: tuple[str, ...] = ()
+
+    @property
+    def right(self) -> bool:
+        return self.verdict == RIGHT
+
+    def text(self) -> str:
+        return "\n\n".join([self.head, *self.paragraphs])
 
 
 @dataclass(frozen=True)
@@ -102,18 +125,41 @@ class Question:
         return "\n".join(lines).rstrip() + "\n"
 
     def feedback(self, given: object) -> str:
-        """What a learner reads after answering: right or not, and why, from the trace."""
+        """The worked feedback (as after the last try): right or not, and why, from the trace."""
+        return self.respond(given, attempt=TRIES).text()
+
+    def respond(self, given: object, attempt: int = 1) -> Feedback:
+        """Feedback on the `attempt`-th try: a blank never counts as right; a first miss gets
+        a hint (and the sentence for its misconception) and a retry; the worked answer comes
+        with a right answer or after the last try."""
+        if is_blank(given):
+            return Feedback(BLANK, "Not answered yet: " + self.expected_form() + ".")
         meant = self.interpret(given)
         if meant is None:
-            try:
-                self.validate(given)
-            except AssertionError as problem:
-                return str(problem)
+            return Feedback(FORM, f"That answer cannot be graded: {self.expected_form()}; "
+                                  f"got {given!r}.")
+        worked = (*self.solution.why, *self._trace_block())
         if self.is_correct(given):
-            head = f"Right: {self.answer_label}."
-        else:
-            head = f"Not quite. The answer is {self.answer_label}."
-        return "\n\n".join([head, *self.solution.why, *self._trace_block()])
+            return Feedback(RIGHT, f"Right: {self.answer_label}.", worked)
+        mistaken = self._why_not(meant)
+        if attempt < TRIES:
+            hint = self.solution.hint or "Read the setting again, line by line."
+            return Feedback(RETRY, f"Not yet: {self._label_of(meant)} is not it.",
+                            (*mistaken, f"Hint: {hint}", "Try again."))
+        return Feedback(WRONG, f"Not quite. The answer is {self.answer_label}.",
+                        (*mistaken, *worked))
+
+    def expected_form(self) -> str:
+        if self.choices:
+            letters = ", ".join(repr(LETTERS[i]) for i in range(len(self.choices)))
+            return f"set `answer` to one of the letters {letters}, in quotes"
+        return "set `answer` to a whole number, without quotes"
+
+    def _label_of(self, meant: str | int) -> str:
+        return self.label(meant) if self.choices else str(meant)
+
+    def _why_not(self, meant: str | int) -> tuple[str, ...]:
+        return tuple(sentence for wrong, sentence in self.solution.why_not if wrong == meant)
 
     def _trace_block(self) -> list[str]:
         if not self.solution.trace:
@@ -136,6 +182,15 @@ class Question:
         parts += ["", self.prompt, ""]
         parts += [f"- **{LETTERS[i]})** {c}" for i, c in enumerate(self.choices)]
         return "\n".join(parts) + "\n"
+
+
+# Tries before the worked answer is shown: the first miss gets a hint and a second chance.
+TRIES = 2
+
+
+def is_blank(given: object) -> bool:
+    """No answer at all: None (nbgrader's stub), or an empty or all-space string."""
+    return given is None or (isinstance(given, str) and not given.strip())
 
 
 def _normalise(text: str) -> str:
@@ -183,19 +238,22 @@ class Exercise:
     notebook: str  # where the course teaches what the exercise needs
     summary: str
     make: Callable[[random.Random], Question] = field(repr=False)
+    hint: str = ""  # where to look, for every question that brings no hint of its own
 
     def question(self, seed: int) -> Question:
-        return replace(self.make(random.Random(seed)), exercise=self.name, seed=seed)
+        made = self.make(random.Random(seed))
+        solution = replace(made.solution, hint=made.solution.hint or self.hint)
+        return replace(made, solution=solution, exercise=self.name, seed=seed)
 
 
 REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(name: str, notebook: str, summary: str):
+def exercise(name: str, notebook: str, summary: str, hint: str = ""):
     """Register a generator: a function of a `random.Random` that returns a Question."""
 
     def register(make: Callable[[random.Random], Question]) -> Callable:
-        REGISTRY[name] = Exercise(name, notebook, summary, make)
+        REGISTRY[name] = Exercise(name, notebook, summary, make, hint)
         return make
 
     return register

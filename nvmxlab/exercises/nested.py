@@ -27,6 +27,19 @@ REASONS = {
     "PREEMPTION_TIMER": "L0 asked for an immediate exit: it entered the guest with the "
     "VMX-preemption timer at 0, so the CPU exits before the guest retires anything.",
 }
+# When each exit can come at all: the sentence for a learner who predicted it too early.
+ONLY_WHEN = {
+    "EXTERNAL_INTERRUPT": "An EXTERNAL_INTERRUPT exit comes only when a physical interrupt - "
+    "such as the kick's reschedule IPI - arrives while a guest runs on the CPU.",
+    "INTERRUPT_WINDOW": "An INTERRUPT_WINDOW exit comes only once L0 has set interrupt-window "
+    "exiting and the guest can take interrupts: IF = 1 and STI blocking over.",
+    "VMCALL": "A VMCALL exit comes only when L2 executes its VMCALL, after its other "
+    "instructions.",
+    "VMRESUME": "A VMRESUME exit comes only when L1 executes VMRESUME, at the end of its exit "
+    "handler.",
+    "MSR_WRITE": "An MSR_WRITE exit comes only when L1 writes its EOI (an x2APIC register), at "
+    "the end of its interrupt handler.",
+}
 EXIT_NAMES = ("EXTERNAL_INTERRUPT", "INTERRUPT_WINDOW", "VMCALL", "VMRESUME", "MSR_WRITE")
 # Steps where L0 has just decided something: good places to stop and ask "what next?".
 DECISIONS = ("nested_vmexit", "window", "inject", "entered", "kick", "raise")
@@ -44,7 +57,9 @@ def _seed_variant(rng: random.Random, title: str, trigger: str | None = None):
 
 
 @exercise("next-exit", "02-nested-injection",
-          "nested, 2011 VMX: what is the next VM exit the CPU takes (the next one L0 handles)?")
+          "nested, 2011 VMX: what is the next VM exit the CPU takes (the next one L0 handles)?",
+          hint="Look at the last step shown: what has L0 just set up, which level runs next, "
+               "and with which IF?")
 def next_exit(rng: random.Random) -> Question:
     scenario = _seed_variant(rng, "What does the CPU exit on next?")
     result = rd.run(scenario)
@@ -62,7 +77,8 @@ def next_exit(rng: random.Random) -> Question:
         prompt=f"The run is shown up to step {stop.seq}. What is the next VM exit the CPU "
                "takes (every one of them goes to L0 first)?",
         choices=shuffled_choices(rng, answer, others),
-        solution=Solution(answer, tuple(why), rd.excerpt(result, stop.seq + 1, exit_.seq)),
+        solution=Solution(answer, tuple(why), rd.excerpt(result, stop.seq + 1, exit_.seq),
+                          why_not=tuple((o, ONLY_WHEN[o]) for o in others if o in ONLY_WHEN)),
         scenario=scenario, share=rd.share(scenario))
 
 
@@ -80,7 +96,9 @@ def _checkpoint(rng: random.Random, result):
 
 
 @exercise("l0-exits", "02-nested-injection",
-          "nested, 2011 VMX: how many VM exits does L0 handle before L2 runs again?")
+          "nested, 2011 VMX: how many VM exits does L0 handle before L2 runs again?",
+          hint="Every VM exit goes to L0 first, including those L1 never sees: the kick, L1's "
+               "VMRESUME, L1's EOI write, the interrupt window.")
 def l0_exits(rng: random.Random) -> Question:
     trigger = "L1:1" if rng.random() < 0.3 else None
     scenario = _seed_variant(rng, "How many exits does it cost?", trigger)
@@ -97,8 +115,20 @@ def l0_exits(rng: random.Random) -> Question:
                "does the CPU take - each one handled by L0 - from then until L2 retires its "
                "next instruction?",
         solution=Solution(len(exits), _l0_exits_why(result, exits, resume),
-                          rd.excerpt(result, raise_.seq, resume.seq)),
+                          rd.excerpt(result, raise_.seq, resume.seq),
+                          why_not=_l0_exits_why_not(result, exits, raise_, resume)),
         scenario=scenario, share=rd.share(scenario))
+
+
+def _l0_exits_why_not(result, exits, raise_, resume) -> tuple[tuple[int, str], ...]:
+    """Counting only the exits L1 sees is the misconception this exercise is about."""
+    seen = [o for e, o in result.view_events("L1")
+            if raise_.seq < e.seq < resume.seq and o["kind"] == "vmexit"]
+    if len(seen) == len(exits):
+        return ()
+    return ((len(seen), f"That counts the exits L1 sees ({len(seen)}). L0 handles every exit "
+                        "first, also the ones that are its own business and that L1 never "
+                        "sees."),)
 
 
 def _l0_exits_why(result, exits, resume) -> tuple[str, ...]:

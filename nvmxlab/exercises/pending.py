@@ -12,7 +12,10 @@ TRIGGERS = ("L1:vmlaunch", "L1:vmresume", "L1:vmresume:2")
 
 
 @exercise("run-pending", "03-nested-run-pending",
-          "an interrupt as L1's VMLAUNCH/VMRESUME completes: which exit does L1 see first, when?")
+          "an interrupt as L1's VMLAUNCH/VMRESUME completes: which exit does L1 see first, when?",
+          hint="While nested_run_pending, L0 must enter L2 first. Then check the policy: does "
+               "the deferred interrupt wait for L2's next exit, or does L0 request an immediate "
+               "exit?")
 def run_pending(rng: random.Random) -> Question:
     policy, trigger = rng.choice(POLICIES), rng.choice(TRIGGERS)
     nops = rng.randint(2, 5)
@@ -37,8 +40,28 @@ def run_pending(rng: random.Random) -> Question:
                "and how many instructions has L2 retired since the VM entry?",
         choices=shuffled_choices(rng, answer, others),
         solution=Solution(answer, _run_pending_why(scenario, result, exit_, ran),
-                          rd.excerpt(result, raise_.seq, exit_.seq)),
+                          rd.excerpt(result, raise_.seq, exit_.seq),
+                          why_not=_run_pending_why_not(nops)),
         scenario=scenario, share=rd.share(scenario))
+
+
+def _run_pending_why_not(nops: int) -> tuple[tuple[str, str], ...]:
+    return (
+        (_exit_after("EXTERNAL_INTERRUPT", 0),
+         "That is what bare metal shows, and what kvm-modern's immediate exit achieves. Under "
+         "kvm-2011-vmx, L0 defers the interrupt while nested_run_pending and re-arms "
+         "KVM_REQ_EVENT, so it waits for L2's next exit of any kind."),
+        (_exit_after("VMCALL", nops),
+         "That is the 2011 code's delay. kvm-modern requests an immediate exit while "
+         "nested_run_pending, so L1 sees the EXTERNAL_INTERRUPT exit before L2 retires "
+         "anything."),
+        (_exit_after("EXTERNAL_INTERRUPT", nops),
+         "When L2 runs on to its VMCALL, the exit that ends the wait is that VMCALL, and L1 "
+         "sees it as a VMCALL exit: L0 emulates the interrupt's exit only afterwards."),
+        (_exit_after("VMCALL", 0),
+         "A VMCALL exit can only come after L2 has retired the instructions before its "
+         "VMCALL."),
+    )
 
 
 def _exit_after(reason: str, ran: int) -> str:
@@ -80,11 +103,31 @@ def _run_pending_why(scenario, result, exit_, ran: int) -> tuple[str, ...]:
 VERDICTS = ("MATCH: L1 and L2 see what they would see on bare metal",
             "MATCH, with a delay reported",
             "DIFFERENT: a mismatch")
+# For each right verdict, the sentence against each wrong one.
+VERDICT_WHY_NOT = {
+    VERDICTS[0]: ((VERDICTS[1], "A delay is reported only when an interrupt reaches L1 later "
+                                "in L2's progress than on bare metal; here nothing comes late."),
+                  (VERDICTS[2], "Extra exits and loop passes of L0 are not a mismatch: the "
+                                "checker compares only what L1 and L2 observe.")),
+    VERDICTS[1]: ((VERDICTS[0], "Same exits, but not at the same point: L1 learns of the "
+                                "interrupt later in L2's progress than on bare metal."),
+                  (VERDICTS[2], "An interrupt may arrive at any time, so taking it later is "
+                                "reported as a delay, not a mismatch.")),
+    VERDICTS[2]: ((VERDICTS[0], "A match needs the same observations at the same point of L2's "
+                                "progress as on bare metal; compare the exit at which L1 learns "
+                                "of the interrupt."),
+                  (VERDICTS[1], "An interrupt already pending at VM entry must exit before L2's "
+                                "first instruction (SDM): running past it is a mismatch, not a "
+                                "delay.")),
+}
 BASES = ("at-vmlaunch", "at-vmresume-modern", "pending-at-vmresume", "seed-interrupt")
 
 
 @exercise("verdict", "03-nested-run-pending",
-          "will `nvmxlab check` find that L1 sees what it would see on bare metal?")
+          "will `nvmxlab check` find that L1 sees what it would see on bare metal?",
+          hint="The checker compares only what L1 and L2 observe, and at what point of L2's "
+               "progress; extra work for L0 does not count. Where is the interrupt when L1's "
+               "VM entry completes?")
 def verdict(rng: random.Random) -> Question:
     base, policy = rng.choice(BASES), rng.choice(POLICIES)
     nops = rng.randint(2, 5)
@@ -102,7 +145,8 @@ def verdict(rng: random.Random) -> Question:
                "L1 and L2 observe. What does it report?",
         choices=shuffled_choices(rng, answer, VERDICTS),
         solution=Solution(answer, _verdict_why(comparison), _side_by_side(comparison),
-                          trace_title="What L1 saw:"),
+                          trace_title="What L1 saw:",
+                          why_not=VERDICT_WHY_NOT.get(answer, ())),
         scenario=scenario, share=rd.share(scenario))
 
 

@@ -15,7 +15,10 @@ METRICS = {"loop_iterations": "vCPU loop iterations (passes through vcpu_enter_g
 
 
 @exercise("policy-cost", "05-design-debate",
-          "the same scenario under two of L0's designs: how much more work for one of them?")
+          "the same scenario under two of L0's designs: how much more work for one of them?",
+          hint="Count for both policies: the SVM shape adds a loop pass that enters no guest, "
+               "kvm-modern an immediate exit while nested_run_pending. Mind the sign: the "
+               "second policy minus the first.")
 def policy_cost(rng: random.Random) -> Question:
     first_policy, second_policy = rng.choice(PAIRS)
     metric = rng.choice(sorted(METRICS))
@@ -34,8 +37,18 @@ def policy_cost(rng: random.Random) -> Question:
         prompt=f"Run it under {first_policy} and under {second_policy}. How many more "
                f"{METRICS[metric]} does {second_policy} take? (0 if the same, negative if "
                "fewer.)",
-        solution=Solution(answer, _why(a, b, metric), _extra_steps(a, b)),
+        solution=Solution(answer, _why(a, b, metric), _extra_steps(a, b),
+                          why_not=_why_not(answer, second_policy, first_policy)),
         scenario=scenario, share=rd.share(scenario))
+
+
+def _why_not(answer: int, second: str, first: str) -> tuple[tuple[int, str], ...]:
+    if answer == 0:
+        return ()
+    return ((-answer, f"The sign is reversed: the question asks how many more {second} takes "
+                      f"than {first}."),
+            (0, "The views of L1 and L2 are the same under both designs, but L0's work is "
+                "not: count the work, not what L1 sees."))
 
 
 def _why(a, b, metric: str) -> tuple[str, ...]:

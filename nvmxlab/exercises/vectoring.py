@@ -23,8 +23,13 @@ def _variant(policy: str, fault: str, program, rflags_if: bool, vector: int, at:
                       [{"vector": vector, "to": "L2", "at": at}])
 
 
+NOT_EXTERNAL = "VMCALL, then EXTERNAL_INTERRUPT"
+
+
 @exercise("idt-vectoring", "06-l1-injects",
-          "L1 injects into L2: which exits does L1 see until L2 has the vector?")
+          "L1 injects into L2: which exits does L1 see until L2 has the vector?",
+          hint="L1 can inject only at a VM entry, so it first needs an exit from L2; then check "
+               "whether the delivery into L2 faults in an EPT, and in whose.")
 def idt_vectoring(rng: random.Random) -> Question:
     policy = rng.choice(("kvm-2011-vmx", "kvm-modern"))
     program, rflags_if = rng.choice(L2_PROGRAMS)
@@ -43,10 +48,13 @@ def idt_vectoring(rng: random.Random) -> Question:
         prompt=f"Vector {rd.hexv(vector)} is for L2: L1 (its device model) injects it at a VM "
                "entry. Which VM exits does L1 see, in order, from the moment it is raised "
                "until L2 takes it through L2's IDT?",
-        choices=shuffled_choices(rng, answer, [*siblings, "VMCALL, then EXTERNAL_INTERRUPT"]),
+        choices=shuffled_choices(rng, answer, [*siblings, NOT_EXTERNAL]),
         solution=Solution(answer, _why(scenario, result, seen),
                           rd.excerpt(result, rd.raised(result).seq,
-                                     result.deliveries[0].delivered_seq)),
+                                     result.deliveries[0].delivered_seq),
+                          why_not=((NOT_EXTERNAL, "An interrupt for L2 never makes L2 exit "
+                                    "with EXTERNAL_INTERRUPT: it is raised in L1's own device "
+                                    "model, and L1 injects it at a VM entry."),)),
         scenario=scenario, share=rd.share(scenario))
 
 
@@ -106,7 +114,8 @@ NMI_DISTRACTORS = (
 
 
 @exercise("nmi", "06-l1-injects",
-          "an NMI for L1 while L2 runs: an exit (which one), or straight into L2, and when?")
+          "an NMI for L1 while L2 runs: an exit (which one), or straight into L2, and when?",
+          hint="Look at NMI exiting first; and remember that RFLAGS.IF never masks an NMI.")
 def nmi(rng: random.Random) -> Question:
     exiting = rng.random() < 0.5
     program, rflags_if = rng.choice(NMI_PROGRAMS)
@@ -122,8 +131,24 @@ def nmi(rng: random.Random) -> Question:
         setting=(rd.nested_world(scenario), *rd.setting(scenario)),
         prompt="An NMI for L1 arrives while L2 runs. What happens first?",
         choices=shuffled_choices(rng, answer, NMI_DISTRACTORS),
-        solution=Solution(answer, _nmi_why(scenario), steps),
+        solution=Solution(answer, _nmi_why(scenario), steps,
+                          why_not=_nmi_why_not(scenario.vmcs12["nmi_exiting"])),
         scenario=scenario, share=rd.share(scenario))
+
+
+def _nmi_why_not(exiting: bool) -> tuple[tuple[str, str], ...]:
+    external, exception, at_once, after_sti = NMI_DISTRACTORS
+    found = [(external, "An NMI never exits as EXTERNAL_INTERRUPT: with NMI exiting its exit "
+                        "reason is 0, EXCEPTION_NMI."),
+             (after_sti, "RFLAGS.IF never masks an NMI: L2's CLI does not hold it back, and "
+                         "its STI releases nothing.")]
+    if exiting:
+        found.append((at_once, "NMI exiting is 1: the NMI makes L2 exit to L1 instead of "
+                               "going through L2's IDT."))
+    else:
+        found.append((exception, "An EXCEPTION_NMI exit needs NMI exiting = 1; here it is 0, "
+                                 "so the NMI goes to whoever runs: L2."))
+    return tuple(found)
 
 
 def _nmi_fate(result) -> tuple[str, tuple[str, ...]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from .core import LETTERS, Question
+from .core import LETTERS, RIGHT, Feedback, Question, is_blank
 
 CODE = re.compile(r"`([^`]+)`")
 
@@ -28,13 +28,32 @@ def question_html(q: Question) -> str:
     return "\n".join(parts)
 
 
-def feedback_html(q: Question, given: object) -> str:
-    right = q.is_correct(given)
-    colour = "#1a7f37" if right else "#b35900"
-    head, *rest = q.feedback(given).split("\n\n")
+COLOURS = {RIGHT: "#1a7f37", "retry": "#8a6100", "wrong": "#b35900"}
+
+
+def feedback_html(fb: Feedback) -> str:
+    colour = COLOURS.get(fb.verdict, "#555555")
     body = "".join(f"<pre>{html.escape(p)}</pre>" if "\n" in p else f"<p>{inline(p)}</p>"
-                   for p in rest)
-    return f"<p style='color:{colour}'><b>{inline(head)}</b></p>{body}"
+                   for p in fb.paragraphs)
+    return (f"<div class='nvmx-feedback nvmx-feedback-{fb.verdict}'>"
+            f"<p style='color:{colour}'><b>{inline(fb.head)}</b></p>{body}</div>")
+
+
+class Checked:
+    """A graded question's feedback as a cell output: HTML in a notebook, text elsewhere."""
+
+    def __init__(self, q: Question, fb: Feedback):
+        self.q, self.feedback = q, fb
+
+    @property
+    def right(self) -> bool:
+        return self.feedback.right
+
+    def _repr_html_(self) -> str:
+        return feedback_html(self.feedback)
+
+    def __repr__(self) -> str:
+        return self.feedback.text()
 
 
 class Ask:
@@ -63,13 +82,16 @@ class Ask:
         self.q = question(self.name, seed)
         self.text.value = question_html(self.q)
         self.feedback.value = ""
+        self.misses: list[object] = []
         w = self._w
         if self.q.choices:
             labels = [f"{LETTERS[i]}) {c}" for i, c in enumerate(self.q.choices)]
             self.input = w.RadioButtons(options=labels, value=None,
                                         layout=w.Layout(width="max-content"))
         else:
-            self.input = w.IntText(description="Answer:")
+            # A text box, not IntText: a number box starts at 0, which would be checked as
+            # an answer nobody gave.
+            self.input = w.Text(description="Answer:", placeholder="a whole number")
         self.answer_box.children = (self.input,)
 
     @property
@@ -80,7 +102,11 @@ class Ask:
         return value
 
     def grade(self) -> None:
-        if self.given is None:
-            self.feedback.value = "<p>Pick an answer first.</p>"
+        if is_blank(self.given):
+            what = "Pick an answer" if self.q.choices else "Type a whole number"
+            self.feedback.value = f"<p>{what} first.</p>"
             return
-        self.feedback.value = feedback_html(self.q, self.given)
+        meant = self.q.interpret(self.given)
+        if meant is not None and not self.q.is_correct(self.given) and meant not in self.misses:
+            self.misses.append(meant)
+        self.feedback.value = feedback_html(self.q.respond(self.given, max(len(self.misses), 1)))

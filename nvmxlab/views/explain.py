@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from ..checker import delivery_words
 from ..trace import Event
 from .states import StepState
 
@@ -60,8 +61,8 @@ def observation_text(view: dict) -> str:
         info = view.get("intr_info")
         vector = f", vector 0x{info['vector']:02x}" if info else ""
         return f"a VM exit, {view.get('reason')}{vector}"
-    if kind == "irq":
-        return f"interrupt 0x{view.get('vector', 0):02x} through its IDT"
+    if kind in ("irq", "nmi"):
+        return delivery_words({"vector": 0, **view})
     if kind == "vmfail":
         return f"VMfailValid, VM-instruction error {view.get('error')}"
     if kind == "entry":

@@ -1,5 +1,6 @@
-"""The course notebooks: they run top to bottom cleanly and fast, are committed without
-outputs, link to each other correctly and are laid out for nbgrader."""
+"""The course notebooks: the learner release (notebooks/) runs top to bottom cleanly and fast,
+unanswered; the notebooks are committed without outputs and link to each other correctly; the
+instructor's sources (course/source/) are laid out for nbgrader and answer their questions."""
 
 import json
 import re
@@ -15,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "notebooks"
 NOTEBOOKS = sorted(COURSE.glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
+SOURCES = sorted((ROOT / "course" / "source" / "nested-irq").glob("*.ipynb"))
 BUDGET_SECONDS = 60
 # Two kernels at a time: the machine that grades the course has two cores.
 WORKERS = 2
@@ -95,7 +97,8 @@ def test_the_course_is_a_welcome_and_seven_numbered_notebooks():
     assert NOTEBOOKS[0].name == "00-welcome.ipynb"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", NOTEBOOKS + SOURCES,
+                         ids=IDS + [f"source-{p.stem}" for p in SOURCES])
 def test_notebook_is_committed_without_outputs(path):
     code = [c for c in cells(path) if c["cell_type"] == "code"]
     assert [c for c in code if c["outputs"] or c["execution_count"] is not None] == []
@@ -123,13 +126,23 @@ def test_notebook_links_to_the_previous_and_the_next(path):
     assert all(f"]({name})" in text for name in neighbours)
 
 
+@pytest.mark.notebook
+@pytest.mark.parametrize("name", IDS[1:])
+def test_an_unanswered_graded_question_says_so_when_run(executed, name):
+    notebook, _ = executed[0][name]
+    checks = [c for c in notebook.cells if nbgrader(c).get("grade")]
+    said = ["".join(o.get("data", {}).get("text/plain", "")) for c in checks for o in c.outputs]
+    assert len(said) == len(checks)
+    assert all(text.startswith("Not answered yet") for text in said)
+
+
 # -- nbgrader layout -----------------------------------------------------------------------------
 @pytest.mark.parametrize("path", NOTEBOOKS[1:], ids=IDS[1:])
 def test_notebook_has_graded_exercises(path):
     assert [c for c in cells(path) if nbgrader(c).get("grade")]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
 def test_solution_regions_are_in_cells_marked_as_solutions(path):
     for cell in cells(path):
         if "### BEGIN SOLUTION" in source(cell):
@@ -138,7 +151,7 @@ def test_solution_regions_are_in_cells_marked_as_solutions(path):
             assert meta["solution"] is True and meta["locked"] is False
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
 def test_autograded_cells_are_locked_with_points_and_hidden_tests(path):
     for cell in cells(path):
         meta = nbgrader(cell)
@@ -148,7 +161,7 @@ def test_autograded_cells_are_locked_with_points_and_hidden_tests(path):
             assert "### END HIDDEN TESTS" in source(cell)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
 def test_nbgrader_metadata_has_schema_3_and_unique_grade_ids(path):
     marked = [nbgrader(c) for c in cells(path) if nbgrader(c)]
     assert all(meta["schema_version"] == 3 for meta in marked)
@@ -156,13 +169,13 @@ def test_nbgrader_metadata_has_schema_3_and_unique_grade_ids(path):
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
 def test_the_solutions_answer_the_graded_questions(path):
     """The instructor's copy must pass its own hidden tests (the engine computes them)."""
     checks = [source(c) for c in cells(path) if nbgrader(c).get("grade")]
     answers = [source(c) for c in cells(path) if nbgrader(c).get("solution")]
     for check, answer in zip(checks, answers, strict=True):
-        name, seed = re.search(r'validate\("([\w-]+)", (\d+), answer\)', check).groups()
+        name, seed = re.search(r'check\("([\w-]+)", (\d+), answer\)', check).groups()
         given = re.search(r"answer = (.+)", answer).group(1)
         assert exercises.is_correct(name, int(seed), json.loads(given)), (name, seed, given)
 

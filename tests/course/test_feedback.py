@@ -1,0 +1,148 @@
+"""Feedback on an answer, as a learner checks it: a blank is never right, a first miss gets a
+hint and a retry (and the sentence for its misconception), the worked answer comes after."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nvmxlab import exercises
+from nvmxlab.exercises import core
+
+NAMES = exercises.names()
+BLANKS = st.sampled_from([None, "", " ", "\n\t"])
+
+
+def wrong_answers(q) -> list:
+    if q.choices:
+        return [c for c in q.choices if not q.is_correct(c)]
+    return [n for n in (q.answer - 1, q.answer + 1, q.answer + 2) if not q.is_correct(n)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(NAMES), seed=st.integers(0, 30), blank=BLANKS)
+def test_a_blank_answer_is_never_right_and_says_it_is_unanswered(name, seed, blank):
+    q = exercises.question(name, seed)
+    for attempt in (1, 2, 5):
+        fb = q.respond(blank, attempt)
+        assert (fb.verdict, fb.right) == (core.BLANK, False)
+        assert fb.head.startswith("Not answered yet")
+    assert not q.is_correct(blank)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_first_miss_gets_a_hint_and_a_retry_without_the_answer(name):
+    q = exercises.question(name, 3)
+    fb = q.respond(wrong_answers(q)[0], attempt=1)
+    assert fb.verdict == core.RETRY and not fb.right
+    assert any(p.startswith("Hint: ") for p in fb.paragraphs)
+    assert "The answer is" not in fb.text()
+    assert not (q.choices and q.answer_label in fb.text())
+    assert q.solution.why[0] not in fb.paragraphs
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_second_miss_gets_the_worked_answer_from_the_trace(name):
+    q = exercises.question(name, 3)
+    fb = q.respond(wrong_answers(q)[0], attempt=2)
+    assert fb.verdict == core.WRONG
+    assert fb.head == f"Not quite. The answer is {q.answer_label}."
+    assert set(q.solution.why) <= set(fb.paragraphs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_right_answer_says_right_with_the_explanation(name):
+    q = exercises.question(name, 3)
+    answer = q.answer if not q.choices else q.choices.index(q.answer)
+    given = core.LETTERS[answer] if q.choices else answer
+    fb = q.respond(given, attempt=1)
+    assert fb.right and fb.head == f"Right: {q.answer_label}."
+    assert set(q.solution.why) <= set(fb.paragraphs)
+
+
+def test_an_answer_of_the_wrong_form_says_which_form_is_wanted():
+    fb = exercises.question("bare-sti", 1).respond("three")
+    assert fb.verdict == core.FORM and "a whole number" in fb.head
+
+
+def seed_where(name, found):
+    return next(s for s in range(60) if found(exercises.question(name, s)))
+
+
+def test_stopping_the_count_at_sti_gets_the_sentence_on_sti_blocking():
+    seed = seed_where("bare-sti", lambda q: q.answer > 1)
+    q = exercises.question("bare-sti", seed)
+    fb = q.respond(q.answer - 1, attempt=1)
+    assert "blocking by STI" in fb.paragraphs[0]
+
+
+def test_a_vector_in_an_unacknowledged_exit_gets_the_sentence_on_ack_on_exit():
+    seed = seed_where("bare-exit", lambda q: "with no vector" in q.answer)
+    q = exercises.question("bare-exit", seed)
+    with_vector = next(c for c in q.choices if "with vector" in c)
+    fb = q.respond(with_vector, attempt=1)
+    assert "acknowledge interrupt on exit is 1" in fb.paragraphs[0]
+
+
+def test_counting_only_l1s_exits_gets_the_sentence_on_l0s_own_exits():
+    seed = seed_where("l0-exits", lambda q: q.solution.why_not)
+    q = exercises.question("l0-exits", seed)
+    (counted, sentence), = q.solution.why_not
+    assert q.respond(counted, attempt=1).paragraphs[0] == sentence
+    assert "L1 sees" in sentence
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_each_wrong_suspect_of_a_bug_hunt_gets_its_own_sentence(seed):
+    q = exercises.question("bug-hunt", seed)
+    sentences = [q.respond(c, attempt=1).paragraphs[0] for c in wrong_answers(q)]
+    assert len(set(sentences)) == len(sentences)
+    assert all(s.startswith(f"Not {c}") for s, c in zip(sentences, wrong_answers(q), strict=True))
+
+
+# -- the check cell of a graded question ---------------------------------------------------
+@pytest.fixture(autouse=True)
+def fresh_tries(monkeypatch):
+    monkeypatch.setattr(exercises, "_MISSES", {})
+
+
+def test_checking_an_unanswered_question_says_so_and_raises_nothing():
+    shown = exercises.check("bare-exit", 3, None)
+    assert not shown.right
+    assert repr(shown).startswith("Not answered yet")
+    assert "Not answered yet" in shown._repr_html_()
+
+
+def test_checking_two_different_wrong_answers_gives_a_hint_then_the_worked_answer():
+    q = exercises.question("bare-exit", 3)
+    first, second = wrong_answers(q)[:2]
+    assert exercises.check("bare-exit", 3, first).feedback.verdict == core.RETRY
+    assert exercises.check("bare-exit", 3, first).feedback.verdict == core.RETRY
+    assert exercises.check("bare-exit", 3, second).feedback.verdict == core.WRONG
+
+
+def test_checking_the_right_answer_says_right():
+    q = exercises.question("bare-sti", 7)
+    assert exercises.check("bare-sti", 7, q.answer).right
+
+
+# -- the practice widget -------------------------------------------------------------------
+def test_the_widgets_number_box_starts_empty_and_a_blank_check_asks_for_a_number():
+    from nvmxlab.exercises.widget import Ask
+
+    ask = Ask("bare-sti", 1)
+    assert ask.input.value == ""
+    ask.check.click()
+    assert "Type a whole number" in ask.feedback.value and "Right" not in ask.feedback.value
+
+
+def test_the_widget_gives_a_hint_first_and_the_worked_answer_on_the_second_miss():
+    from nvmxlab.exercises.widget import Ask
+
+    ask = Ask("bare-exit", 1)
+    first, second = [ask.input.options[ask.q.choices.index(c)] for c in wrong_answers(ask.q)[:2]]
+    ask.input.value = first
+    ask.check.click()
+    assert "Hint:" in ask.feedback.value and ask.q.answer not in ask.feedback.value
+    ask.input.value = second
+    ask.check.click()
+    assert "Not quite. The answer is" in ask.feedback.value

@@ -1,0 +1,40 @@
+"""Words that must not contradict the lesson: an event that came in a VM exit was delivered by
+the exit; L1's handler runs because of it, never "through its IDT" as if delivered again."""
+
+import pytest
+
+import nvmxlab
+from nvmxlab import checker, formats
+from nvmxlab.views import explain
+
+IN_THE_EXIT = ["ack-on-exit-modern", "nmi-exiting"]
+
+
+def in_exit_views(result):
+    return [(e, v) for e in result.events for lvl, v in e.views
+            if lvl == "L1" and v.get("via") == "exit"]
+
+
+@pytest.mark.parametrize("name", IN_THE_EXIT)
+def test_an_event_that_came_in_the_exit_is_worded_as_run_because_of_the_exit(name):
+    result = nvmxlab.run(nvmxlab.load_bundled(name))
+    found = in_exit_views(result)
+    assert found
+    for _, view in found:
+        words = checker.describe(view)
+        assert "because of the exit" in words and "IDT" not in words
+        assert explain.observation_text(view) == words
+
+
+@pytest.mark.parametrize("name", IN_THE_EXIT)
+def test_the_printed_views_of_an_exit_that_carried_the_event_never_say_idt(name):
+    text = formats.comparison_text(nvmxlab.check(nvmxlab.load_bundled(name)))
+    assert "because of the exit" in text
+    assert "through its IDT" not in text
+
+
+def test_an_interrupt_delivered_after_sti_is_still_worded_through_the_idt():
+    result = nvmxlab.run(nvmxlab.load_bundled("seed-interrupt"))
+    assert in_exit_views(result) == []
+    assert "interrupt 0x30 through its IDT" in formats.comparison_text(
+        nvmxlab.check(nvmxlab.load_bundled("seed-interrupt")))
