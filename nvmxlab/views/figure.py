@@ -34,6 +34,7 @@ from .style import (
     FONT,
     FONT_SIZE,
     HALO,
+    IF_OFF,
     LABEL_SIZE,
     LANE_LINE,
     LANE_NAMES,
@@ -87,6 +88,9 @@ def trace_styles() -> dict[str, dict]:
                  "line": {"color": "#E6E6E6", "width": 1}},
         "running": {"mode": "lines", "name": "who runs (level executing)", "hoverinfo": "skip",
                     "line": {"color": "rgba(0,0,0,0.15)", "width": 12}},
+        # On the "who runs" bar: a dotted line where the level running has IF = 0.
+        "if_off": {"mode": "lines", "name": IF_OFF, "hoverinfo": "skip",
+                   "line": {"color": OKABE_ITO["vermillion"], "width": 3, "dash": "dot"}},
         # Wider than the "who runs" bar drawn over it: a blue band around the bar.
         "windows": {"mode": "lines", "name": "interrupt / NMI window open", "hoverinfo": "skip",
                     "line": {"color": "rgba(86,180,233,0.55)", "width": 24}},

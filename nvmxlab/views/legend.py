@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import html
 
-from .style import CATEGORIES, LABEL_SIZE
+from .style import CATEGORIES, IF_OFF, LABEL_SIZE, OKABE_ITO
 
 GLYPHS = {
     "circle": "●", "hexagon": "⬢", "square": "■", "diamond-tall": "⧫", "hourglass": "⧗",
     "star-diamond": "✦", "diamond": "◆", "triangle-up-open": "△", "triangle-up": "▲",
     "triangle-down-open": "▽", "triangle-down": "▼", "star": "★", "x": "✖",
 }
-BANDS = (("rgba(86,180,233,0.55)", 10, "interrupt / NMI window open"),
-         ("rgba(0,0,0,0.15)", 6, "who runs (level executing)"))
+BANDS = (("background:rgba(86,180,233,0.55);height:10px", "interrupt / NMI window open"),
+         ("background:rgba(0,0,0,0.15);height:6px", "who runs (level executing)"),
+         (f"border-top:3px dotted {OKABE_ITO['vermillion']};height:0", IF_OFF))
 
 
 def _item(mark: str, text: str) -> str:
@@ -26,9 +27,9 @@ def _item(mark: str, text: str) -> str:
 
 
 def legend_html() -> str:
-    items = [_item(f"<span style='display:inline-block;width:28px;height:{h}px;"
-                   f"background:{color};vertical-align:middle'></span>", text)
-             for color, h, text in BANDS]
+    items = [_item(f"<span style='display:inline-block;width:28px;{look};"
+                   "vertical-align:middle'></span>", text)
+             for look, text in BANDS]
     for c in CATEGORIES:
         glyph = GLYPHS[c.symbol]
         # The same outline for the light symbols as on the diagram.

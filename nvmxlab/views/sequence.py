@@ -42,13 +42,14 @@ MAX_EVENTS = 2000  # per world; a livelocked run can hold 200 000 steps, no figu
 ARROW_CATEGORIES = ("exit", "exit_emulated", "entry", "entry_emulated", "inject", "source",
                     "fail")
 MARK_TRACES = ("marks", "labelled")  # categories without labels, then those with
-DATA_TRACES = ("panels", "grid", "windows", "running", *(f"arrow:{k}" for k in ARROW_CATEGORIES),
-               *MARK_TRACES, "ticks")
+DATA_TRACES = ("panels", "grid", "windows", "running", "if_off",
+               *(f"arrow:{k}" for k in ARROW_CATEGORIES), *MARK_TRACES, "ticks")
 CURSOR_TRACES = ("titles", "veil", "cursor", "focus")
 # How page() cuts a data trace to a stretch of the run: point by point, or segment by segment
 # (x, x', None); the rest ("panels") span the run whatever the stretch.
 POINT_TRACES = (*MARK_TRACES, "ticks")
-SEGMENT_TRACES = ("grid", "windows", "running", *(f"arrow:{k}" for k in ARROW_CATEGORIES))
+SEGMENT_TRACES = ("grid", "windows", "running", "if_off",
+                  *(f"arrow:{k}" for k in ARROW_CATEGORIES))
 LEGEND_TRACES = tuple(f"legend:{c.key}" for c in CATEGORIES)
 TRACE_NAMES = DATA_TRACES + CURSOR_TRACES + LEGEND_TRACES
 TRACE_INDEX = {name: i for i, name in enumerate(TRACE_NAMES)}
@@ -141,6 +142,7 @@ def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float
     for wt in worlds.values():
         _add_marks(traces, wt, placer, labelled)
         _add_bars(traces["running"], wt)
+        _add_interrupts_off(traces["if_off"], wt)
         _add_windows(traces["windows"], wt)
     _add_panels(traces["panels"], worlds, timeline, view)
     for (trace, k, request), position in zip(labelled, placer.solve(), strict=True):
@@ -259,6 +261,16 @@ def _segments(values: list):
 def _add_bars(trace: dict, wt: WorldTrace) -> None:
     running = [s.running for s in wt.states]
     for level, first, last in _segments(running):
+        y = lane_y(wt.world, level)
+        trace["x"] += [wt.x[first] - BAR_HALF, wt.x[last] + BAR_HALF, None]
+        trace["y"] += [y, y, None]
+
+
+def _add_interrupts_off(trace: dict, wt: WorldTrace) -> None:
+    """Along the "who runs" bar, where the level running has IF = 0: L1 in its exit handler
+    (a VM exit loads RFLAGS = 0x2), which is why an interrupt for L1 waits for STI."""
+    off = [s.running if s.interrupts_off else None for s in wt.states]
+    for level, first, last in _segments(off):
         y = lane_y(wt.world, level)
         trace["x"] += [wt.x[first] - BAR_HALF, wt.x[last] + BAR_HALF, None]
         trace["y"] += [y, y, None]

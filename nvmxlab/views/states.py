@@ -21,6 +21,7 @@ class StepState:
     label: str  # the state, as the state graph names it
     running: str  # the level executing: "L0", "L1" or "L2"
     windows: frozenset[str]  # VMCSes with interrupt-window exiting on ("vmcs12:nmi": NMI window)
+    interrupts_off: bool = False  # the guest level running has RFLAGS.IF = 0
 
 
 @dataclass
@@ -63,7 +64,8 @@ class Tracker:
         if handler is not None:
             handler(e, e.data or {})
         self.previous_kind = e.kind
-        return StepState(self.label(), self.running, frozenset(self.windows))
+        off = self.running in ("L1", "L2") and not self.level(self.running).rflags_if
+        return StepState(self.label(), self.running, frozenset(self.windows), off)
 
     def _on_vmexit(self, e: Event, d: dict) -> None:
         self.exit_vmcs, self.exit_from = d.get("vmcs", ""), d.get("from", "L2")

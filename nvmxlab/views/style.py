@@ -112,6 +112,7 @@ PANEL_HEIGHT = len(LANES) + 1  # one empty lane between the panels
 BARE_PANEL_ALPHA = 0.045
 BARE_PANEL = f"rgba(0,0,0,{BARE_PANEL_ALPHA})"
 LANE_LINE = "#D9D9D9"
+IF_OFF = "IF = 0: the level running takes no interrupt"
 WORLD_TITLES = {"bare": "Bare metal, the reference", "nested": "Nested"}
 
 

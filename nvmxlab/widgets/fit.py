@@ -17,6 +17,7 @@ _ESM = """
 function render({ model, el }) {
   el.style.display = "none";
   let observer = null;
+  const observers = [];
   let last = -1;
   const announce = () => window.dispatchEvent(new Event("resize"));
   const attach = () => {
@@ -34,9 +35,21 @@ function render({ model, el }) {
       }
     });
     observer.observe(lab);
+    // A figure in a closed panel (the state graph's) is drawn with no width: announce a
+    // resize when it is shown, so that it fits.
+    for (const figure of lab.querySelectorAll(".nvmx-stategraph")) {
+      let shown = figure.getBoundingClientRect().width > 0;
+      const panel = new ResizeObserver((entries) => {
+        const now = entries[0].contentRect.width > 0;
+        if (now && !shown) setTimeout(announce, 0);
+        shown = now;
+      });
+      panel.observe(figure);
+      observers.push(panel);
+    }
   };
   attach();
-  return () => observer && observer.disconnect();
+  return () => { observer && observer.disconnect(); observers.forEach((o) => o.disconnect()); };
 }
 export default { render };
 """

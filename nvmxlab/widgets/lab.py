@@ -50,6 +50,7 @@ def opening(source: str | Path | Scenario, step: int | None, world: str | None
 
 
 GRAPH_PX = round(GRAPH_PLOT_PX + GRAPH_MARGIN["l"] + GRAPH_MARGIN["r"])
+GRAPH_TITLE = "vCPU states: every state this run passes through, and how often (open to see)"
 WIDTH_SLACK = 40  # px the plot's width may change by without a redraw: a scrollbar, say
 
 
@@ -120,12 +121,15 @@ class Lab(w.VBox):
         # The state graph is laid out for GRAPH_PX: a narrower lab scrolls it sideways
         # rather than squeezing its state names over each other.
         graph_box = w.Box([self.graph], layout=w.Layout(width="100%", overflow="auto hidden"))
+        # Closed at first: eleven states and their counts say more once the diagram has been
+        # read; the graph follows every change all the same.
+        self.graph_panel = w.Accordion([graph_box], titles=(GRAPH_TITLE,), selected_index=None)
         hint = w.HTML("<span style='color:#555'>Lab(\"nvmx1:…\") or <code>nvmxlab run "
                       "'nvmx1:…'</code> reproduces exactly this view.</span>")
         return [self.fit, self.header, self.panel, self.status, figure_box,
                 w.HBox([self.player, self.world_toggle],
                        layout=w.Layout(flex_flow="row wrap", align_items="center")),
-                self.step_text, graph_box, self.compare, self.share_box, hint]
+                self.step_text, self.graph_panel, self.compare, self.share_box, hint]
 
     def _add_classes(self) -> None:
         # Stable hooks for the browser tests: keep these names.

@@ -272,3 +272,21 @@ def test_the_legend_shows_every_entry_inside_the_lab(fresh_lab, width):
 def test_the_page_loads_plotly_once_with_its_reports_left_out(fresh_lab):
     # See nvmxlab/views/plotlyjs.py: False here means a plotly release renamed the methods.
     assert fresh_lab.page.evaluate("() => globalThis.__nvmxlabPlotlyQuiet") is True
+
+
+def test_the_state_graph_opens_fitted_to_the_lab_and_ringing_the_step_shown(fresh_lab):
+    graph = fresh_lab.page.locator(f"{LAB} .nvmx-stategraph")
+    assert graph.evaluate("(node) => node.getBoundingClientRect().width") == 0  # closed at first
+    fresh_lab.page.locator(f"{LAB} .lm-AccordionPanel-title, {LAB} .jupyter-widget-Collapse-header"
+                           ).first.click()
+    fresh_lab.page.wait_for_function(
+        "(selector) => { const svg = document.querySelector(selector);"
+        "  return svg && svg.getBoundingClientRect().width >= 800; }",
+        arg=f"{LAB} .nvmx-stategraph svg.main-svg")
+    wait_until_settled(fresh_lab)
+    fresh_lab.screenshot_element(LAB, "lab-state-graph-open")
+    shown = read_lab(fresh_lab)
+    assert differences(shown) == []
+    svg = fresh_lab.page.locator(f"{LAB} .nvmx-stategraph svg.main-svg").first
+    box = graph.evaluate("(node) => node.getBoundingClientRect().width")
+    assert abs(svg.evaluate("(node) => node.getBoundingClientRect().width") - box) < 2

@@ -266,3 +266,21 @@ def test_every_label_is_in_a_trace_that_draws_text(name):
         trace = fig.data[TRACE_INDEX[trace_name]]
         if any(trace.text or ()):
             assert "text" in trace.mode, trace_name
+
+
+def test_l1s_exit_handler_shows_if_0_on_its_lane_until_sti(seed_data):
+    # The heart of the seed case: a VM exit leaves L1 with IF = 0, so the interrupt waits for
+    # STI and L0 opens a window. The diagram draws it on L1's lane, in both worlds.
+    trace = seed_data.traces["if_off"]
+    for world in ("nested", "bare"):
+        wt = seed_data.worlds[world]
+        handler = [i for i, s in enumerate(wt.states) if s.label == "L1 exit handler, IF = 0"]
+        assert handler, world
+        assert all(wt.states[i].interrupts_off for i in handler)
+        y = lane_y(world, "L1")
+        spans = [(trace["x"][k], trace["x"][k + 1]) for k in range(0, len(trace["x"]), 3)
+                 if trace["y"][k] == y]
+        assert any(a <= wt.x[handler[0]] <= b for a, b in spans), world
+    sti = next(i for i, e in enumerate(seed_data.worlds["bare"].events)
+               if e.level == "L1" and e.kind == "retire" and e.name == "sti")
+    assert not seed_data.worlds["bare"].states[sti].interrupts_off
