@@ -109,3 +109,19 @@ def test_a_narrow_page_shows_fewer_steps_at_once_without_running_the_engine(lab,
     low, high = lab.figure.layout.xaxis.range
     assert high - low == narrow
     assert engine_runs.calls == 0
+
+
+@pytest.mark.parametrize("name", nvmxlab.bundled())
+def test_no_label_of_the_opening_page_reaches_past_its_edges(name):
+    # A label cut at the plot's edge reads wrong ("EOI" as "OI"): such labels are left out.
+    lab = Lab(name)
+    try:
+        data, shown = lab.snapshot.sequence, lab.figure.data[TRACE_INDEX["labelled"]]
+        reach = dict(zip(data.traces["labelled"]["ids"], data.traces["labelled"]["label_x"],
+                         strict=True))
+        for point in shown.ids or ():
+            low, high = reach[point]
+            assert lab.diagram.left <= low <= high <= lab.diagram.left + data.view_width, point
+        assert shown.ids, "the opening page shows no label"
+    finally:
+        lab.close()
