@@ -8,6 +8,8 @@ lab's stable CSS classes (`nvmx-lab`, `nvmx-sequence`, `nvmx-stategraph`, `nvmx-
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from nvmxlab.views.sequence import MAX_VIEW, MIN_VIEW, PX_PER_STEP, TRACE_INDEX
 from nvmxlab.views.stategraph import GRAPH_INDEX
 from nvmxlab.widgets.lab import WIDTH_SLACK
 
-from .jupyterlab import LabPage, write_notebook
+from .jupyterlab import LabPage, open_page, scratch_folder, write_notebook
 from .latency import (
     CLICKS,
     WARMUP,
@@ -76,6 +78,19 @@ _HIGHLIGHT = """([selector, index]) => {
 def lab_notebook(folder: Path, name: str = "lab.ipynb") -> Path:
     """A notebook whose one cell shows the lab on the seed case, as a learner would."""
     return write_notebook(folder / name, [LAB_CELL])
+
+
+@contextmanager
+def lab_notebook_open(browser, server, name: str) -> Iterator[tuple[LabPage, str]]:
+    """A page with the lab notebook open (not yet run), and the notebook's path; its kernel
+    is shut down afterwards."""
+    with scratch_folder() as folder, open_page(browser, server, name) as page:
+        relative = lab_notebook(folder).relative_to(server.root).as_posix()
+        try:
+            page.open_notebook(relative)
+            yield page, relative
+        finally:
+            server.shutdown_kernels(relative)
 
 
 def control(lab: LabPage, label: str) -> Locator:

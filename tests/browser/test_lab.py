@@ -14,7 +14,6 @@ import nvmxlab
 from nvmxlab.views.sequence import build
 
 from .actions import go_to_step
-from .jupyterlab import open_page, scratch_folder
 from .labview import (
     ACK_ON_EXIT,
     LAB,
@@ -25,7 +24,7 @@ from .labview import (
     drawn_labels,
     highlight,
     highlight_xy,
-    lab_notebook,
+    lab_notebook_open,
     measure_lab_clicks,
     run_lab,
     step_text,
@@ -38,14 +37,8 @@ from .latency import CLICKS
 @pytest.fixture(scope="module")
 def lab_notebook_page(browser, jupyter_server):
     """The lab notebook open in one page, and the result of its first (cold) "run all"."""
-    with scratch_folder() as folder, open_page(browser, jupyter_server, "lab-notebook") as page:
-        relative = lab_notebook(folder).relative_to(jupyter_server.root).as_posix()
-        try:
-            page.open_notebook(relative)
-            first = run_lab(page, relative)
-            yield page, first
-        finally:
-            jupyter_server.shutdown_kernels(relative)
+    with lab_notebook_open(browser, jupyter_server, "lab-notebook") as (page, relative):
+        yield page, run_lab(page, relative)
 
 
 @pytest.fixture

@@ -26,12 +26,11 @@ from nvmxlab.views.style import CATEGORIES
 from nvmxlab.widgets.timing import CHOICES
 
 from . import actions
-from .jupyterlab import open_page, scratch_folder
 from .labview import (
     ACK_ON_EXIT,
     LAB,
     PIN_BASED,
-    lab_notebook,
+    lab_notebook_open,
     overlapping,
     read_lab,
     run_lab,
@@ -52,13 +51,8 @@ SEED_STI = nvmxlab.resolve("seed-interrupt").l1["exit_handler"].index("sti")
 
 @pytest.fixture(scope="module")
 def lab_page(browser, jupyter_server):
-    with scratch_folder() as folder, open_page(browser, jupyter_server, "lab-truth") as page:
-        relative = lab_notebook(folder).relative_to(jupyter_server.root).as_posix()
-        try:
-            page.open_notebook(relative)
-            yield page, relative
-        finally:
-            jupyter_server.shutdown_kernels(relative)
+    with lab_notebook_open(browser, jupyter_server, "lab-truth") as opened:
+        yield opened
 
 
 @pytest.fixture
