@@ -77,6 +77,12 @@ class World:
         self._undelivered = 0
         self._settled_at: int | None = None  # L2's retired count when all was delivered
         self._seen: dict[tuple, int] = {}
+        # Loop detection while triggers are pending (see checkpoint() and _l2_lap()).
+        self._entries = 0  # checkpoints so far: one per VM entry
+        self._pending_seen: dict[tuple, tuple[int, tuple]] = {}
+        self._pending_seen_for = self._pending
+        self._laps: dict[tuple, int] = {}
+        self._laps_entry = -1
         self.max_steps = scenario.max_steps
 
     # -- progress and triggers -----------------------------------------------------------------
@@ -93,6 +99,8 @@ class World:
         if self._pending:
             if ctx.retired >= self._next_due[ctx.level]:
                 self._fire(ctx.level, ctx.retired, None)
+            elif ctx.pc == 1 and ctx is self.l2 and not skipped and ctx.stream == "program":
+                self._l2_lap()
         elif ctx is self.l2 and self.all_delivered():
             if self._settled_at is None:
                 self._settled_at = ctx.retired
@@ -213,9 +221,11 @@ class World:
         """
         if len(self.trace.events) >= self.max_steps:
             self._out_of_steps()
-        if self._pending:
-            return
+        self._entries += 1
         state = self.snapshot()
+        if self._pending:
+            self._pending_loop(state)
+            return
         first = self._seen.get(state)
         if first is None:
             self._seen[state] = (len(self.trace.events), self.l2.retired)
@@ -226,6 +236,40 @@ class World:
         if l2_retired == self.l2.retired:
             # Nothing left to deliver and L2 makes no progress: settling would never end.
             raise Done("settled", "the machine repeats itself without L2 making progress")
+
+    def _pending_loop(self, state: tuple) -> None:
+        """With triggers pending, a repeated state proves a loop only if no counter that a
+        pending trigger waits for has moved since: then the distance to every trigger is part
+        of the state too, and the deterministic machine goes round for ever."""
+        if self._pending != self._pending_seen_for:  # a trigger fired: the past is no guide
+            self._pending_seen, self._pending_seen_for = {}, self._pending
+        progress = self._trigger_progress()
+        first = self._pending_seen.get(state)
+        if first is not None and first[1] == progress:
+            raise Livelock(self._undelivered_text(), describe_loop(self.trace.events[first[0]:]))
+        self._pending_seen[state] = (len(self.trace.events), progress)
+
+    def _trigger_progress(self) -> tuple:
+        """The counters the pending triggers wait for (L1's or L2's retired instructions,
+        L1's VMLAUNCHes or VMRESUMEs)."""
+        return tuple(self.vmx_counts[instr] if instr else (self.l1 if level == "L1"
+                                                           else self.l2).retired
+                     for (level, instr), due in self._triggers.items() if due)
+
+    def _l2_lap(self) -> None:
+        """L2 begins its program again within one VM entry, and no pending trigger counts
+        L2's instructions, so only an exit could reach them.  A state seen before within the
+        same entry means L2 goes round without ever exiting: the triggers are unreachable.
+        (checkpoint() never runs here: it runs at VM entries.)"""
+        if self._laps_entry != self._entries:
+            self._laps, self._laps_entry = {}, self._entries
+        if self._next_due["L2"] != float("inf"):
+            return  # L2 progresses towards a trigger of its own: it will fire
+        state = (self.snapshot(), self._pending)
+        first = self._laps.get(state)
+        if first is not None:
+            raise Livelock(self._undelivered_text(), describe_loop(self.trace.events[first:]))
+        self._laps[state] = len(self.trace.events)
 
     def _out_of_steps(self):
         if self.all_delivered():
@@ -281,6 +325,8 @@ def describe_loop(events) -> str:
         label = f"{e.level} {e.name}" + (" exit" if e.kind == "vmexit" else "")
         if label not in names:
             names.append(label)
+    if not names:  # nothing but retired instructions: a level going round its program
+        names = list(dict.fromkeys(f"{e.level} {e.name}" for e in events if e.kind == "retire"))
     return " → ".join(names[:12]) + (" → …" if len(names) > 12 else "")
 
 
