@@ -99,13 +99,15 @@ class World:
         if self._pending:
             if ctx.retired >= self._next_due[ctx.level]:
                 self._fire(ctx.level, ctx.retired, None)
-            elif ctx.pc == 1 and ctx is self.l2 and not skipped and ctx.stream == "program":
-                self._l2_lap()
+                return
         elif ctx is self.l2 and self.all_delivered():
             if self._settled_at is None:
                 self._settled_at = ctx.retired
             elif ctx.retired - self._settled_at >= self.scenario.settle:
                 raise Done("settled")
+            return
+        if ctx.pc == 1 and ctx is self.l2 and not skipped and ctx.stream == "program":
+            self._l2_lap()
 
     def l1_vmx_instruction(self, instr: str) -> None:
         """L1's VMLAUNCH/VMRESUME completed (the entry succeeded or failed)."""
@@ -257,10 +259,10 @@ class World:
                      for (level, instr), due in self._triggers.items() if due)
 
     def _l2_lap(self) -> None:
-        """L2 begins its program again within one VM entry, and no pending trigger counts
-        L2's instructions, so only an exit could reach them.  A state seen before within the
-        same entry means L2 goes round without ever exiting: the triggers are unreachable.
-        (checkpoint() never runs here: it runs at VM entries.)"""
+        """L2 begins its program again within one VM entry, with something still to happen
+        (a trigger that does not count L2's instructions, or an interrupt undelivered) that
+        only an exit could bring.  A state seen before within the same entry means L2 goes
+        round without ever exiting, for ever.  (checkpoint() runs at VM entries only.)"""
         if self._laps_entry != self._entries:
             self._laps, self._laps_entry = {}, self._entries
         if self._next_due["L2"] != float("inf"):
