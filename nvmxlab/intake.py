@@ -25,6 +25,8 @@ def read_file(path: Path) -> str:
     if not source or source == ".":
         raise ScenarioError("scenario argument", "file", "empty path",
                             "a TOML file, a bundled name or a share string")
+    if "\0" in source:  # os.stat() would raise ValueError
+        raise ScenarioError(source, "file", "a file name cannot contain a NUL character")
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):

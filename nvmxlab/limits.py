@@ -13,7 +13,7 @@ MAX_DEPTH = 16  # tables and arrays inside each other (a scenario needs 3)
 MAX_VALUES = 100_000  # values of any kind in one scenario, counted before validation
 MAX_PROGRAM = 1_000  # instructions in one stream (program, exit_handler, ...)
 MAX_INTERRUPTS = 4_096  # [[interrupt]] entries
-MAX_STEPS = 1_000_000  # the largest max_steps: about 5 s for one nested run
+MAX_STEPS = 1_000_000  # the largest max_steps: a nested run of that length takes seconds
 MAX_SETTLE = 100_000  # the largest settle
 MAX_NAME = 200  # characters in `name`
 

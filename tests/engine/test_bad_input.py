@@ -141,6 +141,10 @@ def test_a_name_longer_than_the_system_allows_is_refused():
     assert "cannot read it" in str(api(lambda: nvmxlab.resolve(name), "x" * 50))
 
 
+def test_a_name_with_a_nul_character_is_refused():
+    assert "NUL" in str(api(lambda: nvmxlab.resolve("a\0b.toml"), "a\\x00b.toml"))
+
+
 def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
     import os
     fifo = tmp_path / "fifo.toml"
