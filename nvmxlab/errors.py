@@ -15,7 +15,9 @@ class ScenarioError(ValueError):
     """
 
     def __init__(self, source: str, key: str, problem: str, allowed: str = ""):
-        source = _printable(source)
+        source, key = _printable(source), _printable(key)
+        # One line whatever a message quotes (a parser's message, a system's error text).
+        problem, allowed = (t.replace("\n", "\\n").replace("\r", "\\r") for t in (problem, allowed))
         self.source, self.key, self.problem, self.allowed = source, key, problem, allowed
         where = source if not key or source.endswith(" " + key) else f"{source}: {key}"
         msg = f"{where}: {problem}"
@@ -25,8 +27,8 @@ class ScenarioError(ValueError):
 
 
 def _printable(source: str) -> str:
-    """A source as one short printable line: a hostile path can hold newlines, escape
-    sequences or lone surrogates, or be megabytes long."""
+    """A source or key as one short printable line: a hostile path or key can hold
+    newlines, escape sequences or lone surrogates, or be megabytes long."""
     if not isinstance(source, str):
         source = str(source)
     if len(source) > 4 * SOURCE_CHARS:
