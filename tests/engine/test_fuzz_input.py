@@ -1,7 +1,7 @@
 """Fuzzing the contract for bad input (hypothesis): malformed scenario files, mutated share
 strings, bad Python calls and bad `--set` values.  Each input is either accepted or refused
 as contract.py says - exit 2 or ScenarioError, naming the source, no traceback, bounded
-memory, no hang.  Inputs per run: EXAMPLES per test below (1,400 in all).
+memory, no hang.  Inputs per run: EXAMPLES per test below (2,000 in all).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import tempfile
 import zlib
 
 from contract import api, assert_cli_contract, cli
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import nvmxlab
@@ -21,7 +21,7 @@ from nvmxlab import share
 from nvmxlab.scenario import SECTIONS, TOP_KEYS
 from nvmxlab.scenarios import HERE
 
-EXAMPLES = {"toml": 400, "share": 400, "api": 400, "set": 200}
+EXAMPLES = {"toml": 600, "share": 600, "api": 600, "set": 200}
 BUNDLED = sorted(HERE.glob("*.toml"))
 TEXTS = [p.read_bytes() for p in BUNDLED]
 SEED = nvmxlab.load_bundled("seed-interrupt")
@@ -182,6 +182,7 @@ def test_a_mutated_scenario_file_is_read_or_refused_naming_the_file(data):
         os.write(fd, data)
         os.close(fd)
         code, _, err = cli("explain", path)
+        event(f"exit {code}")  # shown by pytest --hypothesis-show-statistics
         assert code in (0, 2)
         assert_cli_contract(code, err, path)
     finally:
@@ -191,7 +192,7 @@ def test_a_mutated_scenario_file_is_read_or_refused_naming_the_file(data):
 @settings(max_examples=EXAMPLES["share"], **SETTINGS)
 @given(mutated_shares())
 def test_a_mutated_share_string_is_read_or_refused_naming_the_share_string(text):
-    api(lambda: share.decode(text), "share string")
+    event("refused" if api(lambda: share.decode(text), "share string") else "read")
     if share.is_shared(text):
         api(lambda: nvmxlab.resolve(text), "share string")
 
@@ -202,6 +203,7 @@ def test_a_bad_python_call_raises_scenario_error_naming_its_source(name, data, k
     call, sources = CALLS[name]
     value = data.draw(bad_scenarios(VALUES) if name == "from_dict scenario" else VALUES)
     e = api((lambda: call(value, key)) if name.endswith(" key") else (lambda: call(value)), "")
+    event("refused" if e else "accepted")
     if e is not None:
         assert e.source.startswith(sources), (e.source, sources)
 
@@ -218,4 +220,5 @@ def test_a_bad_set_value_is_refused_naming_set(key, value):
     # refused as given twice, which is the contract too.
     code, _, err = cli("run", "seed-interrupt", "--set", "max_steps=3000", "--set",
                        f"{key}={value}", "--format", "json")
+    event(f"exit {code}")
     assert_cli_contract(code, err, "--set")
