@@ -180,11 +180,15 @@ def loads(text: str, source: str = "<string>") -> Scenario:
 def parse_value(text: str, source: str = "--set") -> object:
     """A --set value: a TOML value (true, 0x30, ["nop"]) or else a bare string."""
     try:
-        return parse_toml(f"v = {text}", source, "value")["v"]
+        table = parse_toml(f"v = {text}", source, "value")
     except ScenarioError as e:
         if e.problem.startswith("not valid TOML"):
             return text
         raise
+    if list(table) != ["v"]:  # "1\nname = 'x'" would set a second key unseen
+        raise ScenarioError(source, "value", f"more than one TOML value in {shown(text)}",
+                            'one value, e.g. true, 0x30, ["nop"]')
+    return table["v"]
 
 
 def from_dict(raw: dict, source: str = "<dict>") -> Scenario:

@@ -300,6 +300,11 @@ def test_a_deeply_nested_set_value_is_refused():
     assert_cli_contract(code, err, "--set l1.program: value: nested too deeply")
 
 
+def test_a_set_value_holding_a_second_key_is_refused():
+    code, _, err = cli("run", "seed-interrupt", "--set", "settle=1\nmax_steps = 5")
+    assert_cli_contract(code, err, "--set settle: value: more than one TOML value")
+
+
 @pytest.mark.parametrize("cost", ["vm_exit=３", "vm_exit=" + "9" * 50, "vm_exit"])
 def test_a_cost_takes_ascii_digits(cost):
     code, _, err = cli("cost", "seed-interrupt", "--cost", cost)
