@@ -22,9 +22,6 @@ BOM = "\ufeff"
 def read_file(path: Path) -> str:
     """A scenario file's text: a regular file of at most MAX_FILE_BYTES, in UTF-8."""
     source = str(path)
-    if not source or source == ".":
-        raise ScenarioError("scenario argument", "file", "empty path",
-                            "a TOML file, a bundled name or a share string")
     if "\0" in source:  # os.stat() would raise ValueError
         raise ScenarioError(source, "file", "a file name cannot contain a NUL character")
     try:
@@ -57,7 +54,7 @@ def parse_toml(text: str, source: str, key: str = "file") -> dict:
     nested arrays and takes quadratic time over long dotted keys)."""
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(source, key, f"too large ({len(text)} characters)",
-                            f"up to {MAX_FILE_BYTES} bytes")
+                            f"up to {MAX_FILE_BYTES} characters")
     text = text.removeprefix(BOM)  # as Windows editors save UTF-8
     nesting(text, source, key)
     try:

@@ -165,6 +165,8 @@ def load(path: str | Path) -> Scenario:
     if not isinstance(path, str | Path):
         raise ScenarioError("load()", "path", f"expected a path, got {describe(path)}",
                             "a str or pathlib.Path naming a TOML file")
+    if path == "":  # Path("") would be the current directory
+        raise ScenarioError("load()", "path", "empty", "a path naming a TOML file")
     path = Path(path)
     return from_dict(parse_toml(read_file(path), str(path)), str(path))
 
