@@ -8,6 +8,7 @@ stderr; --debug shows the traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 
@@ -165,7 +166,12 @@ def cmd_cost(args) -> int:
         if not sep or not (value.isascii() and value.isdigit() and len(value) <= 9):
             raise UsageError(f"--cost {shown(item)}: expected NAME=CYCLES, e.g. vm_exit=800 "
                              "(CYCLES: 0..999999999)")
-        changes[name.strip()] = int(value)
+        name = name.strip()
+        known = [f.name for f in dataclasses.fields(costs.CostModel)]
+        if name not in known:
+            raise UsageError(f"--cost {shown(name)}: unknown cost (allowed: "
+                             + ", ".join(known) + ")")
+        changes[name] = int(value)
     model = costs.DEFAULT.with_(**changes)
     rows = costs.compare_policies(_load(args), model)
     if args.format == "json":

@@ -251,6 +251,12 @@ def test_from_dict_of_something_else_than_a_table_of_names_is_refused(raw):
     assert api(lambda: nvmxlab.from_dict(raw, "mine"), "mine") is not None
 
 
+def test_a_huge_list_is_refused_before_it_is_copied():
+    program = ["nop"] * 8_000_000
+    e = api(lambda: SEED.with_overrides({"l2.program": program}), "override l2.program")
+    assert "too many values" in str(e)
+
+
 def test_a_structure_containing_itself_is_refused_as_too_deep():
     raw: dict = {}
     raw["l1"] = raw
@@ -305,11 +311,18 @@ def test_a_set_value_holding_a_second_key_is_refused():
     assert_cli_contract(code, err, "--set settle: value: more than one TOML value")
 
 
-@pytest.mark.parametrize("cost", ["vm_exit=３", "vm_exit=" + "9" * 50, "vm_exit"])
+@pytest.mark.parametrize("cost", ["vm_exit=３", "vm_exit=" + "9" * 50, "vm_exit",
+                                  "x" * 10_000 + "=1"])
 def test_a_cost_takes_ascii_digits(cost):
     code, _, err = cli("cost", "seed-interrupt", "--cost", cost)
     assert_cli_contract(code, err, "--cost")
-    assert code == 2
+    assert code == 2 and len(err) < 400
+
+
+def test_an_unknown_exercise_is_named_shortened():
+    code, _, err = cli("exercise", "x" * 10_000)
+    assert_cli_contract(code, err, "no exercise 'xxx")
+    assert len(err) < 200
 
 
 # -- runs that cannot make progress end quickly, whatever max_steps says -----------------------
