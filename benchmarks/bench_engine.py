@@ -17,6 +17,7 @@ import sys
 import time
 
 import nvmxlab
+from nvmxlab.limits import MAX_STEPS
 
 QUICK = "--quick" in sys.argv
 REPEAT = 1 if QUICK else 3
@@ -28,7 +29,7 @@ def long_scenario(n_interrupts: int, policy: str):
     raw["policy"] = policy
     raw["interrupt"] = [{"vector": 0x30 + (i % 8) * 0x10, "to": "L1", "at": f"L2:{3 + 10 * i}"}
                         for i in range(n_interrupts)]
-    raw["max_steps"] = 100_000_000
+    raw["max_steps"] = MAX_STEPS  # the largest a scenario may ask for
     return nvmxlab.from_dict(raw, f"seed x{n_interrupts}")
 
 

@@ -70,8 +70,11 @@ class Comparison:
         }
 
 
-def check(scenario: Scenario, policy: str | None = None) -> Comparison:
+def check(scenario: Scenario | str, policy: str | None = None) -> Comparison:
+    """Run `scenario` (a Scenario, or anything `resolve()` takes) nested and on bare metal."""
     from .engine import run
+    from .scenarios import resolve
+    scenario = resolve(scenario)
     return compare(run(scenario, "nested", policy), run(scenario, "bare"))
 
 

@@ -8,18 +8,30 @@ stderr; --debug shows the traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import re
 import sys
 
 from . import formats
 from .bugs import BUGS, POLICIES
 from .checker import check
 from .engine import MODES, run
+from .limits import shown
 from .scenario import ScenarioError, parse_value
 from .scenarios import bundled, load_bundled, resolve
 
 
 class UsageError(Exception):
     pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors in two lines (not the usage block) and the values it
+    repeats shortened."""
+
+    def error(self, message: str):
+        message = re.sub(r"'[^']{60,}'", lambda m: shown(m.group()[1:-1]), message)
+        self.exit(2, f"{self.prog}: error: {message}\n  see '{self.prog} --help'\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nvmxlab", description="Nested VMX interrupt injection: "
+    p = Parser(prog="nvmxlab", description="Nested VMX interrupt injection: "
                                 "run, compare and explain scenarios.")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -70,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("exercise", help="print a generated exercise (with --solve, its answer)")
     e.add_argument("name", nargs="?", help="the exercise; none lists them")
-    e.add_argument("--seed", "-s", type=int, default=0)
+    e.add_argument("--seed", "-s", type=_seed, default=0)
     e.add_argument("--solve", "-c", action="store_true", help="show the worked answer")
     e.set_defaults(func=cmd_exercise)
     for sp in (r, c, co, ls, ex, e):
@@ -78,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks")
     return p
+
+
+def _seed(text: str) -> int:
+    # int() also reads '١٢' and '1_000'; a seed is what a learner types from a slide.
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise argparse.ArgumentTypeError(f"{shown(text)}: expected 0..10**18, in digits")
+    return int(text)
 
 
 def _scenario_args(p: argparse.ArgumentParser) -> None:
@@ -92,18 +111,25 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
 
 def _load(args):
     scenario = resolve(args.scenario)
-    overrides = {}
+    overrides, labels = {}, {}
     for item in args.set:
         key, sep, value = item.partition("=")
+        key = key.strip()
         if not sep or not key:
-            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. "
+            raise UsageError(f"--set {shown(item)}: expected KEY=VALUE, e.g. "
                              "vmcs12.ack_interrupt_on_exit=true")
-        overrides[key.strip()] = parse_value(value.strip())
-    if args.policy:
-        overrides["policy"] = args.policy
-    if args.bug:
-        overrides["bugs"] = sorted(set(scenario.bugs) | set(args.bug))
-    return scenario.with_overrides(overrides) if overrides else scenario
+        label = f"--set {key}"
+        if key in overrides:
+            raise UsageError(f"--set {shown(key)}: given twice (each key once)")
+        overrides[key], labels[key] = parse_value(value.strip(), label), label
+    for key, option, value in (("policy", "--policy", args.policy),
+                               ("bugs", "--bug", args.bug and sorted(set(scenario.bugs)
+                                                                     | set(args.bug)))):
+        if value:
+            if key in overrides:
+                raise UsageError(f"{option} and --set {key} both given (one of them)")
+            overrides[key], labels[key] = value, option
+    return scenario.with_overrides(overrides, source=labels) if overrides else scenario
 
 
 def cmd_run(args) -> int:
@@ -135,9 +161,17 @@ def cmd_cost(args) -> int:
     changes = {}
     for item in args.cost:
         name, sep, value = item.partition("=")
-        if not sep or not value.strip().isdigit():
-            raise UsageError(f"--cost {item!r}: expected NAME=CYCLES, e.g. vm_exit=800")
-        changes[name.strip()] = int(value)
+        value = value.strip()
+        # ASCII digits: str.isdigit() also takes '３' and '²'; 9 digits are plenty of cycles.
+        if not sep or not (value.isascii() and value.isdigit() and len(value) <= 9):
+            raise UsageError(f"--cost {shown(item)}: expected NAME=CYCLES, e.g. vm_exit=800 "
+                             "(CYCLES: 0..999999999)")
+        name = name.strip()
+        known = [f.name for f in dataclasses.fields(costs.CostModel)]
+        if name not in known:
+            raise UsageError(f"--cost {shown(name)}: unknown cost (allowed: "
+                             + ", ".join(known) + ")")
+        changes[name] = int(value)
     model = costs.DEFAULT.with_(**changes)
     rows = costs.compare_policies(_load(args), model)
     if args.format == "json":

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 from .baremetal import BareMetal
 from .cpu import Idle
+from .errors import ScenarioError
 from .kvm import POLICY_CLASSES
+from .limits import shown
 from .result import Result
 from .scenario import Scenario
 from .world import Done, Livelock, World
@@ -14,12 +17,16 @@ from .world import Done, Livelock, World
 MODES = ("nested", "bare")
 
 
-def run(scenario: Scenario, mode: str = "nested", policy: str | None = None) -> Result:
-    """Run `scenario` and return its result (trace, views, deliveries, violations, stats)."""
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r} (allowed: {', '.join(MODES)})")
+def run(scenario: Scenario | str | Path, mode: str = "nested", policy: str | None = None
+        ) -> Result:
+    """Run `scenario` (a Scenario, or anything `resolve()` takes: a bundled name, a path, a
+    share string) and return its result (trace, views, deliveries, violations, stats)."""
+    from .scenarios import resolve
+    scenario = resolve(scenario)
+    if not isinstance(mode, str) or mode not in MODES:
+        raise ScenarioError("run()", "mode", f"unknown mode {shown(mode)}", ", ".join(MODES))
     if policy is not None and policy != scenario.policy:
-        scenario = scenario.with_overrides({"policy": policy})
+        scenario = scenario.with_overrides({"policy": policy}, source="run(policy=...)")
     world = World(scenario, mode)
     machine = BareMetal(world) if mode == "bare" else POLICY_CLASSES[scenario.policy](world)
     status, detail, loop = "settled", "", ""

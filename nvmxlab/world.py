@@ -17,6 +17,8 @@ from .trace import Event, Trace
 from .vmcs import Vmcs
 from .vmx import EventInfo, ExitReason
 
+STILL_ENTRIES = 8  # see World._pending_loop()
+
 
 class Done(Exception):
     """The run ended normally: `reason` is "settled", "idle" or "max_steps"."""
@@ -77,6 +79,13 @@ class World:
         self._undelivered = 0
         self._settled_at: int | None = None  # L2's retired count when all was delivered
         self._seen: dict[tuple, int] = {}
+        # Loop detection while triggers are pending (see checkpoint() and _l2_lap()).
+        self._entries = 0  # checkpoints so far: one per VM entry
+        self._pending_progress: tuple | None = None
+        self._pending_seen: dict[tuple, int] | None = None
+        self._still = 0  # entries in a row without the pending triggers' counters moving
+        self._laps: dict[tuple, int] | None = None
+        self._laps_entry = -1
         self.max_steps = scenario.max_steps
 
     # -- progress and triggers -----------------------------------------------------------------
@@ -93,11 +102,15 @@ class World:
         if self._pending:
             if ctx.retired >= self._next_due[ctx.level]:
                 self._fire(ctx.level, ctx.retired, None)
+                return
         elif ctx is self.l2 and self.all_delivered():
             if self._settled_at is None:
                 self._settled_at = ctx.retired
             elif ctx.retired - self._settled_at >= self.scenario.settle:
                 raise Done("settled")
+            return
+        if ctx.pc == 1 and ctx is self.l2 and not skipped and ctx.stream == "program":
+            self._l2_lap()
 
     def l1_vmx_instruction(self, instr: str) -> None:
         """L1's VMLAUNCH/VMRESUME completed (the entry succeeded or failed)."""
@@ -213,7 +226,9 @@ class World:
         """
         if len(self.trace.events) >= self.max_steps:
             self._out_of_steps()
+        self._entries += 1
         if self._pending:
+            self._pending_loop()
             return
         state = self.snapshot()
         first = self._seen.get(state)
@@ -226,6 +241,54 @@ class World:
         if l2_retired == self.l2.retired:
             # Nothing left to deliver and L2 makes no progress: settling would never end.
             raise Done("settled", "the machine repeats itself without L2 making progress")
+
+    def _pending_loop(self) -> None:
+        """With triggers pending, a repeated state proves a loop only if no counter that a
+        pending trigger waits for has moved since: then the distance to every trigger is part
+        of the state too, and the deterministic machine goes round for ever.  The counters
+        only grow, so they stand still all along such a loop: the (costly) snapshots wait
+        until they have stood still for STILL_ENTRIES entries in a row (a normal run moves
+        them every few)."""
+        progress = (self._pending, self._trigger_progress())
+        if progress != self._pending_progress:  # moved on: the past is no guide
+            self._pending_progress, self._pending_seen, self._still = progress, None, 0
+            return
+        self._still += 1
+        if self._still < STILL_ENTRIES:
+            return
+        if self._pending_seen is None:
+            self._pending_seen = {}
+        state = self.snapshot()
+        first = self._pending_seen.get(state)
+        if first is not None:
+            raise Livelock(self._undelivered_text(), describe_loop(self.trace.events[first:]))
+        self._pending_seen[state] = len(self.trace.events)
+
+    def _trigger_progress(self) -> tuple:
+        """The counters the pending triggers wait for (L1's or L2's retired instructions,
+        L1's VMLAUNCHes or VMRESUMEs)."""
+        return tuple(self.vmx_counts[instr] if instr else (self.l1 if level == "L1"
+                                                           else self.l2).retired
+                     for (level, instr), due in self._triggers.items() if due)
+
+    def _l2_lap(self) -> None:
+        """L2 begins its program again within one VM entry, with something still to happen
+        (a trigger that does not count L2's instructions, or an interrupt undelivered) that
+        only an exit could bring.  A state seen before within the same entry means L2 goes
+        round without ever exiting, for ever.  (checkpoint() runs at VM entries only.)"""
+        if self._next_due["L2"] != float("inf"):
+            return  # L2 progresses towards a trigger of its own: it will fire
+        if self._laps_entry != self._entries:
+            # Most entries see one lap before L2 exits: snapshots start at the second.
+            self._laps, self._laps_entry = None, self._entries
+            return
+        if self._laps is None:
+            self._laps = {}
+        state = (self.snapshot(), self._pending)
+        first = self._laps.get(state)
+        if first is not None:
+            raise Livelock(self._undelivered_text(), describe_loop(self.trace.events[first:]))
+        self._laps[state] = len(self.trace.events)
 
     def _out_of_steps(self):
         if self.all_delivered():
@@ -281,6 +344,8 @@ def describe_loop(events) -> str:
         label = f"{e.level} {e.name}" + (" exit" if e.kind == "vmexit" else "")
         if label not in names:
             names.append(label)
+    if not names:  # nothing but retired instructions: a level going round its program
+        names = list(dict.fromkeys(f"{e.level} {e.name}" for e in events if e.kind == "retire"))
     return " → ".join(names[:12]) + (" → …" if len(names) > 12 else "")
 
 

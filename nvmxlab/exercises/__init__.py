@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 
+from ..limits import shown
 from . import ack, bare, bughunt, nested, pending, policies, vectoring  # noqa: F401  (each module registers its exercises)
 from .core import REGISTRY, Exercise, Feedback, Question, Solution
 
@@ -83,7 +84,7 @@ def cli(name: str | None, seed: int, solve: bool) -> int:
             print(f"{ex.name:<{width}}  {ex.notebook:<22} {ex.summary}")
         return 0
     if name not in REGISTRY:
-        print(f"nvmxlab: error: no exercise {name!r}; `nvmxlab exercise` lists them",
+        print(f"nvmxlab: error: no exercise {shown(name)}; `nvmxlab exercise` lists them",
               file=sys.stderr)
         return 2
     print(question(name, seed).text(solve=solve), end="")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from ..scenario import Scenario, ScenarioError, load
+from ..errors import ScenarioError
+from ..limits import describe
+from ..scenario import Scenario, load
 
 HERE = Path(__file__).parent
+KINDS = "a Scenario, a bundled scenario's name, a path to a TOML file or a share string"
+# What looks like a share string of another version ("nvmx2:...") rather than a name.
+_OTHER_SHARE = re.compile(r"nvmx[0-9]+:")
 
 
 def bundled() -> list[str]:
@@ -14,22 +20,38 @@ def bundled() -> list[str]:
 
 
 def load_bundled(name: str) -> Scenario:
-    path = HERE / f"{name}.toml"
-    if not path.exists():
-        raise ScenarioError(name, "name", "no bundled scenario of that name",
-                            ", ".join(bundled()))
-    return load(path)
+    names = bundled()
+    if not isinstance(name, str) or name not in names:
+        # Only the names listed: a name is never a path ("../x" finds nothing here).
+        raise ScenarioError(name if isinstance(name, str) else "load_bundled()",
+                            "name", "no bundled scenario of that name" if isinstance(name, str)
+                            else f"expected a name, got {describe(name)}", ", ".join(names))
+    return load(HERE / f"{name}.toml")
 
 
 def resolve(name_or_path: str | Path | Scenario) -> Scenario:
     """A scenario object, a share string (nvmx1:...), a path to a TOML file, or the name of a
-    bundled scenario."""
-    if isinstance(name_or_path, Scenario):
-        return name_or_path
+    bundled scenario.  Anything else is a ScenarioError saying what was given."""
+    x = name_or_path
+    if isinstance(x, Scenario):
+        return x
+    if isinstance(x, Path):
+        return load(x)
+    if not isinstance(x, str):
+        raise ScenarioError("scenario argument", "scenario", f"expected {KINDS}, got "
+                            f"{describe(x)}")
     from ..share import decode, is_shared
-    if is_shared(str(name_or_path)):
-        return decode(str(name_or_path)).scenario
-    path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
-        return load(path)
-    return load_bundled(str(name_or_path))
+    if is_shared(x) or _OTHER_SHARE.match(x.strip()):
+        return decode(x).scenario
+    if not x.strip():
+        raise ScenarioError("scenario argument", "scenario", f"empty: expected {KINDS}")
+    if x.endswith(".toml") or "/" in x or x in (".", "..") or _is_file(x):
+        return load(Path(x))
+    return load_bundled(x)
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):  # a name too long, a NUL byte: not an existing file
+        return False

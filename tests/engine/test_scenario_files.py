@@ -34,11 +34,11 @@ def test_unknown_key_names_file_key_and_allowed_keys():
 
 
 def test_wrong_type_is_refused():
-    assert "expected bool" in error(GOOD + "\n[vmcs12]\nhlt_exiting = 1\n")
+    assert "expected a boolean, got an integer 1" in error(GOOD + "\n[vmcs12]\nhlt_exiting = 1\n")
 
 
 def test_a_boolean_is_not_a_count():
-    assert "settle: expected int" in error("settle = true\n" + GOOD)
+    assert "settle: expected an integer, got a boolean" in error("settle = true\n" + GOOD)
 
 
 def test_unknown_instruction_lists_the_instructions():
