@@ -18,6 +18,7 @@ from pathlib import Path
 import ipywidgets as w
 
 from .. import share
+from ..limits import describe, shown
 from ..result import Result
 from ..scenario import Scenario, ScenarioError
 from ..scenarios import resolve
@@ -41,7 +42,12 @@ WORLDS = (("nested", "nested"), ("bare metal", "bare"))
 def opening(source: str | Path | Scenario, step: int | None, world: str | None
             ) -> tuple[Scenario, int | None, str]:
     """The scenario, step and world a Lab opens on; a share string brings its own step and
-    world, which explicit arguments override."""
+    world, which explicit arguments override.  Bad arguments are a ScenarioError."""
+    if world is not None and world not in dict(WORLDS).values():
+        raise ScenarioError("Lab()", "world", f"unknown world {shown(world)}", "nested, bare")
+    if step is not None and (not isinstance(step, int) or isinstance(step, bool) or step < 0):
+        raise ScenarioError("Lab()", "step", f"expected a step number, got {describe(step)}",
+                            "an integer >= 0, or None for the step where the story starts")
     if isinstance(source, str) and share.is_shared(source):
         shared = share.decode(source)
         return shared.scenario, step if step is not None else shared.step, \
@@ -59,9 +65,16 @@ class Lab(w.VBox):
 
     def __init__(self, scenario: str | Path | Scenario = "seed-interrupt", *,
                  step: int | None = None, world: str | None = None):
-        base, step, self.world = opening(scenario, step, world)
-        self.base = base
         self.error: str | None = None
+        try:
+            base, step, self.world = opening(scenario, step, world)
+        except ScenarioError as refusal:
+            # In a notebook: the message in the lab's place, not a traceback (`lab.error`).
+            self.error = str(refusal)
+            super().__init__([w.HTML(status.cannot_open(self.error))])
+            self.add_class("nvmx-lab")
+            return
+        self.base = base
         self.plot_px = PLOT_PX  # until the page reports the lab's real width
         self.snapshot: Snapshot = take(base)
         index = self._opening(step)
@@ -157,9 +170,14 @@ class Lab(w.VBox):
 
     def rerun(self) -> None:
         """Apply the controls' values: run both worlds again and redraw everything."""
-        values = {key: widget.value for key, widget in self.controls.items()}
+        edits: dict[str, object] = {}
+        sources: dict[str, str] = {}  # which control asked for each edit, for an error
+        for key, widget in self.controls.items():
+            asked = ctl.overrides(self.base, {key: widget.value})
+            edits.update(asked)
+            sources.update(dict.fromkeys(asked, f"the lab control {widget.description!r}"))
         try:
-            scenario = self.base.with_overrides(ctl.overrides(self.base, values))
+            scenario = self.base.with_overrides(edits, source=sources)
         except ScenarioError as refusal:
             self._fail(str(refusal), status.refused(str(refusal)))
             return
@@ -283,22 +301,29 @@ class Lab(w.VBox):
     # -- share strings ---------------------------------------------------------------------------
     def _on_share(self, change: dict) -> None:
         text = change["new"].strip()
-        if self._quiet or text == self.share_string or not share.is_shared(text):
+        if self._quiet or text == self.share_string:
             return
         self.restore(text)
 
     def restore(self, text: str) -> None:
-        """Show what a share string describes: its scenario, settings, step and world."""
+        """Show what a share string describes: its scenario, settings, step and world.  A bad
+        one leaves the lab as it was, its panel saying why (the box keeps what was pasted)."""
         try:
+            if not share.is_shared(text):
+                raise ScenarioError("the share box", "share string", "not a share string: "
+                                    f"{shown(text)}", "a string starting with nvmx1:, whole")
             shared = share.decode(text)
             snapshot = take(shared.scenario, self.plot_px)
         except ScenarioError as refusal:
             self._fail(str(refusal), status.refused(str(refusal)))
             return
+        except Exception as error:  # noqa: BLE001 - shown in the panel, never a traceback
+            self._fail(f"{type(error).__name__}: {error}", status.engine_failed(error))
+            return
         self.base, self.snapshot = shared.scenario, snapshot
         with self._quietly():
             ctl.sync(self.controls, self.base)
-            self.world = shared.mode if shared.mode in ("nested", "bare") else "nested"
+            self.world = shared.mode or "nested"
             self.world_toggle.value = self.world
         self._show_run(self._opening(shared.step))
 

@@ -63,6 +63,11 @@ def refused(message: str) -> str:
                      f"one that ran):<br><code>{html.escape(message)}</code>")
 
 
+def cannot_open(message: str) -> str:
+    return _box(BAD, "<b>✗ The lab cannot open this</b> (fix the argument and run the cell "
+                     f"again):<br><code>{html.escape(message)}</code>")
+
+
 def engine_failed(error: BaseException) -> str:
     text = f"{type(error).__name__}: {error}"
     return _box(BAD, "<b>✗ The engine could not run this combination</b> (a bug in nvmxlab, "
