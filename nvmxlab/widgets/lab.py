@@ -315,7 +315,7 @@ class Lab(w.VBox):
             shared = share.decode(text)
             snapshot = take(shared.scenario, self.plot_px)
         except ScenarioError as refusal:
-            self._fail(str(refusal), status.refused(str(refusal)))
+            self._fail(str(refusal), status.refused(str(refusal), "This share string"))
             return
         except Exception as error:  # noqa: BLE001 - shown in the panel, never a traceback
             self._fail(f"{type(error).__name__}: {error}", status.engine_failed(error))

@@ -58,9 +58,9 @@ def verdict(snap: Snapshot) -> str:
     return _box(GOOD if c.ok else BAD, body)
 
 
-def refused(message: str) -> str:
-    return _box(BAD, "<b>✗ This combination is refused</b> (the diagram still shows the last "
-                     f"one that ran):<br><code>{html.escape(message)}</code>")
+def refused(message: str, what: str = "This combination") -> str:
+    return _box(BAD, f"<b>✗ {html.escape(what)} is refused</b> (the lab still shows the last "
+                     f"run):<br><code>{html.escape(message)}</code>")
 
 
 def cannot_open(message: str) -> str:

@@ -284,3 +284,17 @@ def test_the_state_graph_opens_fitted_to_the_lab_and_ringing_the_step_shown(fres
     svg = fresh_lab.page.locator(f"{LAB} .nvmx-stategraph svg.main-svg").first
     box = graph.evaluate("(node) => node.getBoundingClientRect().width")
     assert abs(svg.evaluate("(node) => node.getBoundingClientRect().width") - box) < 2
+
+
+def test_a_damaged_share_string_pasted_on_the_page_is_refused_in_the_panel(fresh_lab):
+    before = read_lab(fresh_lab)
+    damaged = before["share"][:-9] + "!!garbage"
+    actions.paste_share(fresh_lab, damaged)
+    wait_until_settled(fresh_lab)
+    shown = read_lab(fresh_lab)
+    fresh_lab.screenshot_element(LAB, "lab-truth-damaged-share-string")
+    assert shown["verdict"].startswith("✗"), shown["verdict"]
+    assert "share" in shown["verdict"]
+    assert fresh_lab.errors(fresh_lab.path) == []  # no traceback in the notebook
+    assert shown["step_text"] == before["step_text"]  # the lab kept its last good state
+    assert shown["share"] == damaged  # and the pasted text, to mend
