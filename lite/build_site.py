@@ -134,8 +134,8 @@ def read_wheel(path: Path) -> Wheel:
         if top_level in names:
             imports = archive.read(top_level).decode().split()
         else:  # newer build backends write no top_level.txt: the archive's top folders
-            imports = sorted({n.split("/", 1)[0] for n in names if "/" in n
-                              and not n.split("/", 1)[0].endswith((".dist-info", ".data"))})  # fmt: skip
+            tops = {name.split("/", 1)[0] for name in names if "/" in name}
+            imports = sorted(t for t in tops if not t.endswith((".dist-info", ".data")))
     requires = tuple(Requirement(text) for text in message.get_all("Requires-Dist") or [])
     return Wheel(path, canonicalize_name(message["Name"]), message["Version"],
                  tuple(i for i in imports if i.isidentifier()), requires)  # fmt: skip
@@ -235,8 +235,10 @@ def install_runtime(layout: Layout) -> dict:
     package = npm_dir / "node_modules" / "pyodide"
     version = json.loads((package / "package.json").read_text())["version"]
     if version != pyodide_version():
-        raise BuildError(f"npm installed pyodide {version}; lite/package.json pins "
-                         f"{pyodide_version()}: run `npm install` in lite/ to update its lock")
+        raise BuildError(
+            f"npm installed pyodide {version}; lite/package.json pins "
+            f"{pyodide_version()}: run `npm install` in lite/ to update its lock"
+        )
     shutil.copytree(package, layout.runtime,
                     ignore=shutil.ignore_patterns("*.map", *RUNTIME_UNUSED))  # fmt: skip
     return json.loads((package / "pyodide-lock.json").read_text())
@@ -332,6 +334,7 @@ def welcome_page(first: str) -> str:
   <head>
     <meta charset="utf-8">
     <title>nvmxlab</title>
+    <link rel="icon" type="image/x-icon" href="./lab/favicon.ico">
     <script id="jupyter-config-data" type="application/json" data-jupyter-lite-root=".">
       {{}}
     </script>
