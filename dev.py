@@ -219,7 +219,7 @@ def cmd_test(extra: list[str]) -> int:
     ensure_chromium()
     say("lint: ruff check .")
     lint = run([VENV_PYTHON, "-m", "ruff", "check", "."], check=False)
-    ensure_lite_site()
+    ensure_lite_site(extra)
     say("tests: pytest")
     tests = run([VENV_PYTHON, "-m", "pytest", *extra], check=False)
     if tests == 5:
@@ -313,8 +313,22 @@ def build_lite(*, force: bool = False) -> None:
     LITE_SITE_STAMP.write_text(fingerprint + "\n")
 
 
-def ensure_lite_site() -> None:
+def selects_lite_tests(pytest_args: list[str]) -> bool:
+    """Whether pytest would run tests/lite: with no path given, or one that holds it or lies
+    inside it (so `dev.py test tests/engine` does not build the site)."""
+    lite_tests = (ROOT / "tests" / "lite").resolve()
+    paths = [Path(arg.split("::", 1)[0]) for arg in pytest_args if not arg.startswith("-")]
+    paths = [(ROOT / path).resolve() for path in paths if (ROOT / path).exists()]
+    if not paths:
+        return True
+    return any(path == lite_tests or path in lite_tests.parents or lite_tests in path.parents
+               for path in paths)  # fmt: skip
+
+
+def ensure_lite_site(pytest_args: list[str]) -> None:
     """Build the site for the tests in tests/lite; a failed build fails those tests."""
+    if not selects_lite_tests(pytest_args):
+        return
     try:
         build_lite()
     except Failed as failure:

@@ -395,6 +395,8 @@ def build(python: Path, out: Path, work: Path) -> None:
     saved = strip_source_maps(out)
     first = WELCOME if (files / WELCOME).exists() else sorted(p.name for p in files.iterdir())[0]
     (out / "index.html").write_text(welcome_page(first))
+    # Browsers ask for /favicon.ico before a page's script names its icon.
+    shutil.copy2(out / "lab" / "favicon.ico", out / "favicon.ico")
     say(f"stripped {saved / 1e6:.1f} MB of source maps")
     say(f"site: {out} ({size_of(out) / 1e6:.1f} MB), opens {first}")
 
