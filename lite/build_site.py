@@ -25,6 +25,7 @@ import argparse
 import email.parser
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -68,11 +69,28 @@ def say(message: str) -> None:
     print(f"[lite] {message}", flush=True)
 
 
-def run(cmd: list, cwd: Path = ROOT) -> None:
+def run(cmd: list, cwd: Path = ROOT, env: dict | None = None) -> None:
     say("$ " + " ".join(str(part) for part in cmd))
-    code = subprocess.run([str(part) for part in cmd], cwd=cwd).returncode
+    code = subprocess.run([str(part) for part in cmd], cwd=cwd, env=env).returncode
     if code != 0:
         raise BuildError(f"{cmd[0]} ... failed with exit status {code}")
+
+
+def source_date_epoch() -> int | None:
+    """The last commit's time: the wheel's and the site's timestamps, so that two builds of
+    one commit are the same bytes (reproducible-builds.org's SOURCE_DATE_EPOCH)."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        return int(os.environ["SOURCE_DATE_EPOCH"])
+    try:
+        done = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%ct"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None  # not a git checkout: the build is still whole, only its dates vary
+    return int(done.stdout.strip())
+
+
+def build_env(epoch: int | None) -> dict:
+    return {**os.environ, **({"SOURCE_DATE_EPOCH": str(epoch)} if epoch is not None else {})}
 
 
 def sha256(path: Path) -> str:
@@ -245,7 +263,8 @@ def install_runtime(layout: Layout) -> dict:
 
 
 def project_wheel(python: Path, dest: Path) -> Path:
-    run([python, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", dest, ROOT])
+    cmd = [python, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", dest, ROOT]
+    run(cmd, env=build_env(source_date_epoch()))
     (path,) = sorted(dest.glob(f"{PROJECT}-*.whl"))
     return path
 
@@ -368,7 +387,10 @@ def jupyter_lite_build(python: Path, layout: Layout, course: list[Wheel], files:
         cmd += ["--piplite-wheels", wheel.path]
     for wheel in extensions:
         cmd.append(f"--LiteBuildConfig.federated_extensions={wheel}")
-    run(cmd, cwd=layout.lite_dir)
+    epoch = source_date_epoch()
+    if epoch is not None:
+        cmd.append(f"--source-date-epoch={epoch}")
+    run(cmd, cwd=layout.lite_dir, env=build_env(epoch))
 
 
 def has_lab_extension(path: Path) -> bool:
