@@ -3,7 +3,8 @@ Debian Chromium, and pages on which every request that would leave the site is a
 
 `python3 dev.py test` builds the site into build/lite/ first (or reuses it when nothing it is
 built from has changed). The browser tests here are marked `lite` and `browser`; when the site,
-Chromium or Playwright is missing they skip locally and fail under CI=true.
+Chromium or Playwright is missing they skip locally and fail under CI=true. Chromium itself is
+tests/conftest.py's `browser`, shared with tests/browser.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ except ImportError:
     collect_ignore = list(BROWSER_MODULES)
     PLAYWRIGHT_MISSING = True
 else:
-    from browser import server
     from browser.jupyterlab import ARTIFACTS
 
     from .pages import LiteSite
@@ -77,19 +77,6 @@ def site(site_dir) -> Iterator[LiteSite]:
     serve = load_lite_module("serve")
     with serve.serving(site_dir) as url:
         yield LiteSite(url, site_dir / "files")
-
-
-# --- Chromium, with the network closed -----------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if PLAYWRIGHT_MISSING:
-        unavailable("Playwright is not installed; python3 dev.py test installs it")
-    if not server.CHROMIUM.exists():
-        unavailable(f"{server.CHROMIUM} is missing; install it with `apt-get install chromium`")
-    with server.chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture(scope="session")
