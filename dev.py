@@ -271,8 +271,20 @@ def lite_env_fingerprint() -> str:
     return hashlib.sha256((LITE / "build-requirements.txt").read_bytes()).hexdigest()
 
 
+def ensure_npm() -> None:
+    """The Pyodide runtime is an npm package: npm fetches it (lite/package-lock.json)."""
+    if shutil.which("npm"):
+        return
+    if is_root() and shutil.which("apt-get"):
+        say("npm is missing: installing Debian's npm to fetch the Pyodide runtime")
+        apt_install("npm")
+        return
+    raise Failed("npm is missing: install Node.js and npm (as root: apt-get install npm)")
+
+
 def ensure_lite_env() -> None:
     check_python()
+    ensure_npm()
     fingerprint = lite_env_fingerprint()
     if LITE_ENV_STAMP.exists() and LITE_ENV_STAMP.read_text().strip() == fingerprint:
         say(f"using the site's build environment {LITE_ENV.relative_to(ROOT)}/")
