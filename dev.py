@@ -299,8 +299,8 @@ def ensure_lite_env() -> None:
 
 def lite_inputs() -> list[Path]:
     """Every file the site is built from: its pins and build script, the notebooks, the
-    package's sources (its wheel is in the site)."""
-    files = [ROOT / "pyproject.toml", *sorted(LITE.glob("*"))]
+    package's sources and metadata (its wheel is in the site; README.md is its description)."""
+    files = [ROOT / "pyproject.toml", ROOT / "README.md", *sorted(LITE.glob("*"))]
     files += sorted((ROOT / "notebooks").glob("*.ipynb"))
     files += sorted(p for p in (ROOT / "nvmxlab").rglob("*") if p.suffix in {".py", ".toml"})
     return [path for path in files if path.is_file()]
