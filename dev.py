@@ -6,6 +6,7 @@
     python3 dev.py test    make .venv, install everything (and Chromium), run ruff and pytest
     python3 dev.py bench   make .venv, install everything, run benchmarks/*.py once each
     python3 dev.py release write notebooks/ from the instructor's course/ with nbgrader
+    python3 dev.py lite    build the course as a JupyterLite site in build/lite/ (--serve: serve it)
 
 Arguments after the command go to JupyterLab, pytest or each benchmark script, e.g.
 `python3 dev.py test -k floor -s`.
@@ -369,6 +370,7 @@ def run_tests(extra: list[str]) -> int:
     ensure_chromium()
     say("lint: ruff check .")
     lint = run([VENV_PYTHON, "-m", "ruff", "check", "."], check=False)
+    ensure_lite_site(extra)
     say("tests: pytest")
     tests = run([VENV_PYTHON, "-m", "pytest", *extra], check=False)
     if tests == 5:
@@ -416,7 +418,118 @@ def cmd_release(extra: list[str]) -> int:
         return run([VENV_PYTHON, ROOT / "course" / "release.py", *extra], check=False)
 
 
-COMMANDS = {"lab": cmd_lab, "test": cmd_test, "bench": cmd_bench, "release": cmd_release}
+# --- lite ----------------------------------------------------------------------------------
+
+LITE = ROOT / "lite"
+LITE_SITE = ROOT / "build" / "lite"
+LITE_WORK = ROOT / "build" / "lite-work"
+# The site's build tools live apart from .venv: the Pyodide kernel's JupyterLab extension,
+# installed beside JupyterLab, would load in every JupyterLab that .venv starts.
+LITE_ENV = ROOT / "build" / "lite-env"
+LITE_PYTHON = LITE_ENV / "bin" / "python"
+LITE_ENV_STAMP = LITE_ENV / ".nvmxlab-install-stamp"
+LITE_SITE_STAMP = LITE_WORK / "site-stamp"
+
+
+def lite_env_fingerprint() -> str:
+    return hashlib.sha256((LITE / "build-requirements.txt").read_bytes()).hexdigest()
+
+
+def ensure_npm() -> None:
+    """The Pyodide runtime is an npm package: npm fetches it (lite/package-lock.json)."""
+    if shutil.which("npm"):
+        return
+    if is_root() and shutil.which("apt-get"):
+        say("npm is missing: installing Debian's npm to fetch the Pyodide runtime")
+        apt_install("npm")
+        return
+    raise Failed("npm is missing: install Node.js and npm (as root: apt-get install npm)")
+
+
+def ensure_lite_env() -> None:
+    check_python()
+    ensure_npm()
+    fingerprint = lite_env_fingerprint()
+    if LITE_ENV_STAMP.exists() and LITE_ENV_STAMP.read_text().strip() == fingerprint:
+        say(f"using the site's build environment {LITE_ENV.relative_to(ROOT)}/")
+        return
+    ensure_venv_support()
+    say(f"creating the site's build environment {LITE_ENV.relative_to(ROOT)}/")
+    shutil.rmtree(LITE_ENV, ignore_errors=True)
+    run([sys.executable, "-m", "venv", LITE_ENV])
+    run([LITE_PYTHON, "-m", "pip", "install", "-r", LITE / "build-requirements.txt"])
+    LITE_ENV_STAMP.write_text(fingerprint + "\n")
+
+
+def lite_inputs() -> list[Path]:
+    """Every file the site is built from: its pins and build script, the notebooks, the
+    package's sources and metadata (its wheel is in the site; README.md is its description)."""
+    files = [ROOT / "pyproject.toml", ROOT / "README.md", *sorted(LITE.glob("*"))]
+    files += sorted((ROOT / "notebooks").glob("*.ipynb"))
+    files += sorted(p for p in (ROOT / "nvmxlab").rglob("*") if p.suffix in {".py", ".toml"})
+    return [path for path in files if path.is_file()]
+
+
+def lite_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in lite_inputs():
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_lite(*, force: bool = False) -> None:
+    fingerprint = lite_fingerprint()
+    fresh = LITE_SITE_STAMP.exists() and LITE_SITE_STAMP.read_text().strip() == fingerprint
+    if fresh and not force and (LITE_SITE / "index.html").exists():
+        say(f"the site in {LITE_SITE.relative_to(ROOT)}/ is up to date: not rebuilding it")
+        return
+    ensure_lite_env()
+    say(f"building the JupyterLite site into {LITE_SITE.relative_to(ROOT)}/")
+    run([LITE_PYTHON, LITE / "build_site.py", "--out", LITE_SITE, "--work", LITE_WORK])
+    LITE_SITE_STAMP.write_text(fingerprint + "\n")
+
+
+def selects_lite_tests(pytest_args: list[str]) -> bool:
+    """Whether pytest would run tests/lite: with no path given, or one that holds it or lies
+    inside it (so `dev.py test tests/engine` does not build the site)."""
+    lite_tests = (ROOT / "tests" / "lite").resolve()
+    paths = [Path(arg.split("::", 1)[0]) for arg in pytest_args if not arg.startswith("-")]
+    paths = [(ROOT / path).resolve() for path in paths if (ROOT / path).exists()]
+    if not paths:
+        return True
+    return any(path == lite_tests or path in lite_tests.parents or lite_tests in path.parents
+               for path in paths)  # fmt: skip
+
+
+def ensure_lite_site(pytest_args: list[str]) -> None:
+    """Build the site for the tests in tests/lite; a failed build fails those tests."""
+    if not selects_lite_tests(pytest_args):
+        return
+    try:
+        build_lite()
+    except Failed as failure:
+        say(f"the JupyterLite site could not be built ({failure}): tests/lite will fail")
+
+
+def cmd_lite(extra: list[str]) -> int:
+    options = argparse.ArgumentParser(prog="python3 dev.py lite", allow_abbrev=False)
+    options.add_argument("--serve", action="store_true", help="serve the site on 127.0.0.1")
+    options.add_argument("--port", type=int, default=8000, help="with --serve (0: any free)")
+    options.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    args = options.parse_args(extra)
+    build_lite(force=args.force)
+    if not args.serve:
+        say(
+            f"serve it with `python3 dev.py lite --serve`, or copy {LITE_SITE.relative_to(ROOT)}/ "
+            "to any static web host"
+        )
+        return 0
+    port = free_port(args.port) if args.port else 0
+    return run([sys.executable, LITE / "serve.py", LITE_SITE, "--port", str(port)], check=False)
+
+
+COMMANDS = {"lab": cmd_lab, "test": cmd_test, "bench": cmd_bench, "release": cmd_release,
+            "lite": cmd_lite}
 
 
 def main(argv: list[str]) -> int:
