@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import sys
 from pathlib import Path
 
 
@@ -56,3 +57,17 @@ def machine(*packages: str) -> str:
     if packages:
         lines.append(f"packages: {versions(*packages)}")
     return "\n".join(lines)
+
+
+def browser_missing() -> str | None:
+    """Why the browser benchmarks cannot run here, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (python3 dev.py bench installs it)"
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.browser.server import CHROMIUM  # the browser tests' own
+
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium, or python3 dev.py test as root)"
+    return None

@@ -27,22 +27,14 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
-from _context import machine  # noqa: E402
+from _context import browser_missing, machine  # noqa: E402
 
 # Goals for the lab's p95 against the floor's, and for its first render against the floor's.
 GOALS = {"diagram repainted": 1.2, "whole lab consistent": 2.0, "first render": 1.2}
 
 
 def unavailable() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (python3 dev.py bench installs it)"
-    from tests.browser.server import CHROMIUM
-
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium, or python3 dev.py test as root)"
-    return None
+    return browser_missing()
 
 
 def ratio(value: float, floor: float) -> str:

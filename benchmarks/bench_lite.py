@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO / "tests"))
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
-from _context import machine  # noqa: E402
+from _context import browser_missing, machine  # noqa: E402
 
 SITE = REPO / "build" / "lite"
 NOTEBOOK = "lab-bench.ipynb"
@@ -37,15 +37,7 @@ GOALS = {"kernel ready": 15.0, "run all -> lab": 20.0}  # seconds, the issue's g
 def unavailable() -> str | None:
     if not (SITE / "index.html").is_file():
         return f"{SITE.relative_to(REPO)}/ holds no site (python3 dev.py lite builds it)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (python3 dev.py bench installs it)"
-    from browser.server import CHROMIUM
-
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium, or python3 dev.py test as root)"
-    return None
+    return browser_missing()
 
 
 def one_run(browser, site, clicks: int, index: int) -> dict:
