@@ -298,3 +298,26 @@ def test_a_damaged_share_string_pasted_on_the_page_is_refused_in_the_panel(fresh
     assert fresh_lab.errors(fresh_lab.path) == []  # no traceback in the notebook
     assert shown["step_text"] == before["step_text"]  # the lab kept its last good state
     assert shown["share"] == damaged  # and the pasted text, to mend
+
+
+def test_each_teaching_bug_on_and_off_under_a_policy_that_has_it(fresh_lab):
+    failures = []
+    for bug, info in BUGS.items():
+        policy = info.policies[0]
+        steps = [Change(f"{bug}:policy", lambda lab, p=policy: actions.choose(lab, POLICY, p),
+                        _policy(policy)),
+                 Change(f"{bug}:on", lambda lab, b=bug: actions.choose_bugs(lab, [b]),
+                        lambda shared, b=bug: shared.scenario.bugs == (b,)),
+                 Change(f"{bug}:off", lambda lab: actions.choose_bugs(lab, []),
+                        lambda shared: shared.scenario.bugs == ())]
+        for change in steps:
+            if change.name.endswith(":policy") and read_lab(fresh_lab)["selects"][POLICY] == [
+                    policy]:
+                continue  # already under it: choosing it again changes nothing
+            shown = apply(fresh_lab, change)
+            if change.name.endswith(":on"):
+                fresh_lab.screenshot_element(LAB, f"lab-truth-bug-{bug}")
+            if not change.holds(share.decode(shown["share"])):
+                failures.append(f"{change.name}: the share string does not say so")
+            failures += [f"{change.name}: {d}" for d in differences(shown)]
+    assert failures == [], "\n".join(failures)
