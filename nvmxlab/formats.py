@@ -5,7 +5,10 @@ All three are views of the same trace; none runs the engine again.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
+import textwrap
 
 from .checker import Comparison, describe
 from .result import Result
@@ -74,7 +77,6 @@ def timeline(events) -> list[str]:
 
 
 def wrap(text_: str, width: int = 96) -> list[str]:
-    import textwrap
     return textwrap.wrap(" ".join(text_.split()), width)
 
 
@@ -108,8 +110,54 @@ def comparison_text(c: Comparison) -> str:
 
 
 # -- JSON ----------------------------------------------------------------------------------------
+# Any `indent` makes json use its pure-Python encoder, several times slower than the run it
+# prints.  The layout is written here instead, each piece by the C encoder: one top-level field
+# a line, each element of a list field a line (a trace step, an observation, a delivery).
+_ENCODER = json.JSONEncoder()
+_ENCODE = _ENCODER.encode
+
+
+def _element_encoder():
+    """One encoder for every list element.  `JSONEncoder.encode` builds a new C encoder on each
+    call, which costs more than encoding one trace step; this builds CPython's once, with the
+    arguments `JSONEncoder.iterencode` gives it (no indent, ", " and ": ", ASCII, no cycle
+    check: a result is a tree).  Elsewhere (no C accelerator): `encode` itself."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _ENCODE
+    chunks = make(None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ": ", ", ",
+                  False, False, True)
+    return lambda value: "".join(chunks(value, 0))
+
+
+_ENCODE_ELEMENT = _element_encoder()
+
+
 def to_json(obj: Result | Comparison) -> str:
-    return json.dumps(obj.to_json(), indent=1, sort_keys=False)
+    """The JSON document of a result or a comparison (fields: README, "JSON")."""
+    with _collector_paused():
+        fields = [_json_field(key, value) for key, value in obj.to_json().items()]
+    return "{\n " + ",\n ".join(fields) + "\n}"
+
+
+def _json_field(key: str, value) -> str:
+    if isinstance(value, list) and value:
+        return f"{_ENCODE(key)}: [\n  " + ",\n  ".join(map(_ENCODE_ELEMENT, value)) + "\n ]"
+    return f"{_ENCODE(key)}: {_ENCODE(value)}"
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector: the document allocates one small container per trace
+    step and frees none until it is written, so the collector would only rescan the growing
+    heap (the engine pauses it for a run for the same reason)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # -- trace-cmd report ----------------------------------------------------------------------------
