@@ -37,9 +37,20 @@ class VmExit:
 
 
 ALL_CONTROLS = frozenset(CONTROLS)
+# A successful VM entry into L2 - by the processor on bare metal, emulated by L0 when nested -
+# as L1 and L2 observe it.
+ENTRY_VIEWS = (("L1", {"kind": "entry"}), ("L2", {"kind": "entry"}))
 SIMPLE = frozenset(("nop", "cli", "sti"))
 # What _boundary() returns when it delivered an event through the guest's IDT.
 DELIVERED = object()  # instructions that only change the running context
+
+
+def vmcs12_from(world: World, owners: tuple[str, ...]) -> Vmcs:
+    """vmcs12 as L1 programs it from the scenario, with L2's initial guest state: the VMCS the
+    processor runs L2 with on bare metal, and the one L0 reads in L1's memory when nested."""
+    v = Vmcs("vmcs12", **world.scenario.vmcs12, ept_owners=owners)
+    v.guest_if = world.l2.rflags_if
+    return v
 
 
 class Cpu:

@@ -92,7 +92,6 @@ class Result:
 
     @cached_property
     def violations(self) -> list[str]:
-        from .checker import invariant_violations
         return invariant_violations(self)
 
     @property
@@ -117,3 +116,35 @@ class Result:
             "violations": self.violations,
             "stats": self.stats,
         }
+
+
+def invariant_violations(result: Result) -> list[str]:
+    """Every raised interrupt delivered exactly once, to its level, only when allowed."""
+    out: list[str] = []
+    vmcs12 = result.scenario.vmcs12
+    for d in result.deliveries:
+        name = f"interrupt 0x{d.vector:02x} for {d.to} (raised at {d.at})"
+        if not d.delivered:
+            out.append(f"{name} was never delivered: lost")
+            continue
+        if len(d.delivered) > 1:
+            levels = ", ".join(lvl for _, lvl, _ in d.delivered)
+            out.append(f"{name} was delivered {len(d.delivered)} times (to {levels})")
+        for _, level, _ in d.delivered:
+            if level == d.to:
+                continue
+            # An event for L1 reaches L2's IDT only when L1 let it (pin-based control 0).
+            exiting = "nmi_exiting" if d.type == "nmi" else "external_interrupt_exiting"
+            if d.to == "L1" and level == "L2" and not vmcs12[exiting]:
+                continue
+            out.append(f"{name} was delivered to {level}: the wrong level")
+    events = {e.seq: e for e in result.events if e.kind == "deliver" and e.data}
+    for e in events.values():
+        if not e.data.get("allowed", True):
+            out.append(f"vector 0x{e.data['vector']:02x} was delivered to {e.level} while "
+                       f"{e.level} had interrupts blocked (IF = 0 or STI blocking), step {e.seq}")
+    if result.status == "livelock":
+        out.append(f"livelock: {result.detail}; stuck in: {result.loop}")
+    for text in result.never_raised:
+        out.append(f"interrupt {text} was never raised: the run never got there")
+    return out

@@ -6,7 +6,7 @@ nested_vmx_exit_reflected(), nested_vmx_vmexit(), prepare_vmcs12().
 
 from __future__ import annotations
 
-from ..cpu import Cpu, VmExit, invalid_controls
+from ..cpu import ENTRY_VIEWS, Cpu, VmExit, invalid_controls
 from ..vmcs import Vmcs, skip_emulated_instruction
 from ..vmx import (
     ACTIVE,
@@ -17,9 +17,6 @@ from ..vmx import (
     EventInfo,
     ExitReason,
 )
-
-# A successful emulated VM entry into L2, as L1 and L2 observe it.
-ENTRY_VIEWS = (("L1", {"kind": "entry"}), ("L2", {"kind": "entry"}))
 
 
 class NestedVmx:

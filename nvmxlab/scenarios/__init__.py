@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..scenario import Scenario, ScenarioError, load
+from ..share import decode, is_shared
 
 HERE = Path(__file__).parent
 
@@ -26,7 +27,6 @@ def resolve(name_or_path: str | Path | Scenario) -> Scenario:
     bundled scenario."""
     if isinstance(name_or_path, Scenario):
         return name_or_path
-    from ..share import decode, is_shared
     if is_shared(str(name_or_path)):
         return decode(str(name_or_path)).scenario
     path = Path(name_or_path)
