@@ -5,6 +5,7 @@ function alike.  Read from the source with `ast`, without importing anything."""
 from __future__ import annotations
 
 import ast
+from itertools import pairwise
 from pathlib import Path
 
 import nvmxlab
@@ -70,8 +71,8 @@ def cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
 
 
 def describe(cycle: list[str], graph: dict[str, dict[str, int]]) -> str:
-    return " -> ".join(f"{a} (line {graph[a][b]})" for a, b in zip(cycle, cycle[1:])) \
-        + f" -> {cycle[-1]}"
+    steps = [f"{a} (line {graph[a][b]})" for a, b in pairwise(cycle)]
+    return " -> ".join([*steps, cycle[-1]])
 
 
 def test_no_module_of_nvmxlab_imports_itself_back_through_others():
