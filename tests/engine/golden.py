@@ -4,22 +4,19 @@ timeline, JSON, `trace-cmd report` lines, the comparison, and share strings.
 The files in golden/ were written by this module; `test_golden.py` compares today's outputs
 with them.  After a change in behaviour made on purpose, rewrite them and review the diff:
 
-    python tests/engine/golden.py
+    .venv/bin/python tests/engine/golden.py
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
-GOLDEN = HERE / "golden"
-sys.path.insert(0, str(HERE.parent.parent))
+import nvmxlab
+from nvmxlab import formats, share
+from nvmxlab.bugs import POLICIES
 
-import nvmxlab  # noqa: E402
-from nvmxlab import formats, share  # noqa: E402
-from nvmxlab.bugs import POLICIES  # noqa: E402
+GOLDEN = Path(__file__).parent / "golden"
 
 
 def canonical_json(text: str) -> str:
