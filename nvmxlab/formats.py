@@ -136,13 +136,53 @@ _ENCODE_ELEMENT = _element_encoder()
 def to_json(obj: Result | Comparison) -> str:
     """The JSON document of a result or a comparison (fields: README, "JSON")."""
     with _collector_paused():
-        fields = [_json_field(key, value) for key, value in obj.to_json().items()]
+        if isinstance(obj, Result):
+            fields = [_json_list("events", event_lines(obj.events)) if key == "events"
+                      else _json_field(key, value)
+                      for key, value in obj.to_json(events=False).items()]
+        else:
+            fields = [_json_field(key, value) for key, value in obj.to_json().items()]
     return "{\n " + ",\n ".join(fields) + "\n}"
 
 
+# The keys of Event.to_json() itself: an event whose data holds one takes the general path.
+_EVENT_KEYS = frozenset(("seq", "level", "kind", "name", "why"))
+
+
+def event_lines(events) -> list[str]:
+    """Each event as `json.dumps(event.to_json())` encodes it, without building that dict: a
+    trace has a few hundred distinct (level, kind, name) and `why` texts, so their encodings
+    are made once; only `seq` and the data are encoded at every step."""
+    heads: dict[tuple[str, str, str], str] = {}
+    tails: dict[str, str] = {"": "}"}
+    out = []
+    for e in events:
+        seq, level, kind, name, why, data, _ = e
+        head = heads.get((level, kind, name))
+        if head is None:
+            head = heads[level, kind, name] = (f', "level": {_ENCODE(level)}, "kind": '
+                                               f'{_ENCODE(kind)}, "name": {_ENCODE(name)}')
+        tail = tails.get(why)
+        if tail is None:
+            tail = tails[why] = f', "why": {_ENCODE(why)}}}'
+        if not data:
+            out.append(f'{{"seq": {seq}{head}{tail}')
+        elif _EVENT_KEYS.isdisjoint(data):
+            out.append(f'{{"seq": {seq}{head}, {_ENCODE_ELEMENT(data)[1:-1]}{tail}')
+        else:
+            out.append(_ENCODE_ELEMENT(e.to_json()))
+    return out
+
+
+def _json_list(key: str, lines: list[str]) -> str:
+    if not lines:
+        return f"{_ENCODE(key)}: []"
+    return f"{_ENCODE(key)}: [\n  " + ",\n  ".join(lines) + "\n ]"
+
+
 def _json_field(key: str, value) -> str:
-    if isinstance(value, list) and value:
-        return f"{_ENCODE(key)}: [\n  " + ",\n  ".join(map(_ENCODE_ELEMENT, value)) + "\n ]"
+    if isinstance(value, list):
+        return _json_list(key, list(map(_ENCODE_ELEMENT, value)))
     return f"{_ENCODE(key)}: {_ENCODE(value)}"
 
 

@@ -98,7 +98,9 @@ class Result:
     def ok(self) -> bool:
         return not self.violations
 
-    def to_json(self) -> dict:
+    def to_json(self, *, events: bool = True) -> dict:
+        """The result as plain data (README, "JSON").  `events=False` puts None in place of the
+        trace, for a writer that encodes the trace itself (formats.to_json)."""
         return {
             "format": FORMAT,
             "scenario": self.scenario.name,
@@ -108,7 +110,7 @@ class Result:
             "status": self.status,
             "detail": self.detail,
             "loop": self.loop or None,
-            "events": [e.to_json() for e in self.events],
+            "events": [e.to_json() for e in self.events] if events else None,
             "l1_view": self.l1_view,
             "l2_view": self.l2_view,
             "deliveries": [d.to_json() for d in self.deliveries],
