@@ -19,7 +19,7 @@ import sys
 import time
 
 import nvmxlab
-from nvmxlab import share
+from nvmxlab import formats, share
 
 QUICK = "--quick" in sys.argv
 REPEAT = 1 if QUICK else 3
@@ -56,6 +56,17 @@ def timed_cli_json(scenario, mode: str) -> float:
         best = min(best, time.perf_counter() - t0)
         if code not in (0, 1):
             raise RuntimeError(f"nvmxlab run exited with status {code}")
+    return best
+
+
+def timed_json(scenario, mode: str) -> float:
+    """formats.to_json of one run's result, best of REPEAT."""
+    result = nvmxlab.run(scenario, mode)
+    best = float("inf")
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        formats.to_json(result)
+        best = min(best, time.perf_counter() - t0)
     return best
 
 
@@ -110,11 +121,16 @@ def main() -> None:
               f"({yard:,.0f} events/s around this measurement); "
               f"time per step at {sizes[-1]} interrupts is {growth:.2f}x that at 100 "
               f"({'linear' if growth < 1.5 else 'NOT linear'})")
-        for n, steps, secs in points[-2:]:
-            cli = timed_cli_json(long_scenario(n, policy), mode)
-            print(f"  command line, --format json, {n:>5} interrupts: {cli * 1000:8.1f} ms = "
-                  f"{steps / cli:>9,.0f} steps/s = {secs / cli:.2f}x the engine alone "
-                  f"(goal: at least 0.5x), {steps / cli / yard:.2f}x SimPy")
+        cli = [timed_cli_json(long_scenario(n, policy), mode) for n, _, _ in points[-2:]]
+        for (n, steps, secs), wall in zip(points[-2:], cli, strict=True):
+            print(f"  command line, --format json, {n:>5} interrupts: {wall * 1000:8.1f} ms = "
+                  f"{steps / wall:>9,.0f} steps/s = {secs / wall:.2f}x the engine alone "
+                  f"(goal: at least 0.5x), {steps / wall / yard:.2f}x SimPy")
+        cli_marginal = (s2 - s1) / (cli[1] - cli[0])
+        encode = timed_json(long_scenario(sizes[-1], policy), mode)
+        print(f"  command line marginal rate {cli_marginal:,.0f} steps/s = "
+              f"{cli_marginal / marginal:.2f}x the engine's (start-up aside); "
+              f"formats.to_json alone {s2 / encode:,.0f} steps/s ({encode * 1000:.0f} ms)")
     med = statistics.median(timed_run(nvmxlab.load_bundled(n), "nested")[1]
                             for n in nvmxlab.bundled())
     print(f"\nbundled scenarios: median nested run {med * 1000:.2f} ms")
