@@ -111,8 +111,9 @@ def comparison_text(c: Comparison) -> str:
 
 # -- JSON ----------------------------------------------------------------------------------------
 # Any `indent` makes json use its pure-Python encoder, several times slower than the run it
-# prints.  The layout is written here instead, each piece by the C encoder: one top-level field
-# a line, each element of a list field a line (a trace step, an observation, a delivery).
+# prints.  The layout is written here instead, the values encoded by the C encoder: one
+# top-level field a line, each element of a list field a line (a trace step, an observation,
+# a delivery).
 _ENCODER = json.JSONEncoder()
 _ENCODE = _ENCODER.encode
 
@@ -188,9 +189,9 @@ def _json_field(key: str, value) -> str:
 
 @contextlib.contextmanager
 def _collector_paused():
-    """Pause the cyclic garbage collector: the document allocates one small container per trace
-    step and frees none until it is written, so the collector would only rescan the growing
-    heap (the engine pauses it for a run for the same reason)."""
+    """Pause the cyclic garbage collector: the document is made of many small objects while the
+    run's hundreds of thousands of containers are alive, and a collection would only rescan
+    them (the engine pauses it for a run for the same reason)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
