@@ -1,6 +1,8 @@
-"""Engine speed: simulated steps per second, how time grows with scenario length, and
-`import nvmxlab` time - printed beside SimPy's raw timeout-event rate, measured in the same
-run, as a yardstick for "a simple discrete-event core in pure Python".
+"""Engine speed: simulated steps per second, how time grows with scenario length, the
+command line's rate with `--format json` (a fresh process: start-up, run, JSON to /dev/null)
+against the engine alone on the same scenario, and `import nvmxlab` time - printed beside
+SimPy's raw timeout-event rate, measured in the same run, as a yardstick for "a simple
+discrete-event core in pure Python".
 
     python benchmarks/bench_engine.py [--quick]
 
@@ -17,6 +19,7 @@ import sys
 import time
 
 import nvmxlab
+from nvmxlab import formats, share
 from nvmxlab.limits import MAX_STEPS
 
 QUICK = "--quick" in sys.argv
@@ -40,6 +43,32 @@ def timed_run(scenario, mode: str) -> tuple[int, float]:
         result = nvmxlab.run(scenario, mode)
         best = min(best, time.perf_counter() - t0)
     return result.stats["steps"], best
+
+
+def timed_cli_json(scenario, mode: str) -> float:
+    """Wall time of `nvmxlab run SCENARIO --mode MODE --format json > /dev/null`, best of
+    REPEAT; the scenario goes in as a share string (as a learner would paste one)."""
+    cmd = [sys.executable, "-m", "nvmxlab", "run", share.encode(scenario), "--mode", mode,
+           "--format", "json"]
+    best = float("inf")
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        code = subprocess.run(cmd, stdout=subprocess.DEVNULL).returncode
+        best = min(best, time.perf_counter() - t0)
+        if code not in (0, 1):
+            raise RuntimeError(f"nvmxlab run exited with status {code}")
+    return best
+
+
+def timed_json(scenario, mode: str) -> float:
+    """formats.to_json of one run's result, best of REPEAT."""
+    result = nvmxlab.run(scenario, mode)
+    best = float("inf")
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        formats.to_json(result)
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def simpy_rate(events: int = 300_000) -> float:
@@ -93,6 +122,16 @@ def main() -> None:
               f"({yard:,.0f} events/s around this measurement); "
               f"time per step at {sizes[-1]} interrupts is {growth:.2f}x that at 100 "
               f"({'linear' if growth < 1.5 else 'NOT linear'})")
+        cli = [timed_cli_json(long_scenario(n, policy), mode) for n, _, _ in points[-2:]]
+        for (n, steps, secs), wall in zip(points[-2:], cli, strict=True):
+            print(f"  command line, --format json, {n:>5} interrupts: {wall * 1000:8.1f} ms = "
+                  f"{steps / wall:>9,.0f} steps/s = {secs / wall:.2f}x the engine alone "
+                  f"(goal: at least 0.5x), {steps / wall / yard:.2f}x SimPy")
+        cli_marginal = (s2 - s1) / (cli[1] - cli[0])
+        encode = timed_json(long_scenario(sizes[-1], policy), mode)
+        print(f"  command line marginal rate {cli_marginal:,.0f} steps/s = "
+              f"{cli_marginal / marginal:.2f}x the engine's (start-up aside); "
+              f"formats.to_json alone {s2 / encode:,.0f} steps/s ({encode * 1000:.0f} ms)")
     med = statistics.median(timed_run(nvmxlab.load_bundled(n), "nested")[1]
                             for n in nvmxlab.bundled())
     print(f"\nbundled scenarios: median nested run {med * 1000:.2f} ms")

@@ -6,23 +6,11 @@ from a device through the physical local APIC.
 
 from __future__ import annotations
 
-from .cpu import ALL_CONTROLS, Cpu
+from .cpu import ALL_CONTROLS, ENTRY_VIEWS, Cpu, vmcs12_from
 from .l1 import L1Hypervisor
 from .lapic import Lapic
-from .vmcs import Vmcs
 from .vmx import EventInfo
 from .world import World
-
-
-def vmcs12_from(world: World, owners: tuple[str, ...]) -> Vmcs:
-    """vmcs12 as L1 programs it from the scenario, with L2's initial guest state."""
-    v = Vmcs("vmcs12", **world.scenario.vmcs12, ept_owners=owners)
-    v.guest_if = world.l2.rflags_if
-    return v
-
-
-# A successful VM entry into L2, as L1 and L2 observe it.
-ENTRY_VIEWS = (("L1", {"kind": "entry"}), ("L2", {"kind": "entry"}))
 
 
 class BareMetal:

@@ -1,4 +1,5 @@
-"""The checker: invariants of one run, and what L1 and L2 saw nested versus on bare metal.
+"""The checker: what L1 and L2 saw nested versus on bare metal (the invariants of one run are
+the result's own, `Result.violations`).
 
 It judges by effects only - an event lost, late, duplicated or sent to the wrong level - and
 never looks at which teaching bug, if any, is switched on.
@@ -8,40 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .engine import run
 from .result import Result
-from .scenario import Scenario
-
-
-def invariant_violations(result: Result) -> list[str]:
-    """Every raised interrupt delivered exactly once, to its level, only when allowed."""
-    out: list[str] = []
-    vmcs12 = result.scenario.vmcs12
-    for d in result.deliveries:
-        name = f"interrupt 0x{d.vector:02x} for {d.to} (raised at {d.at})"
-        if not d.delivered:
-            out.append(f"{name} was never delivered: lost")
-            continue
-        if len(d.delivered) > 1:
-            levels = ", ".join(lvl for _, lvl, _ in d.delivered)
-            out.append(f"{name} was delivered {len(d.delivered)} times (to {levels})")
-        for _, level, _ in d.delivered:
-            if level == d.to:
-                continue
-            # An event for L1 reaches L2's IDT only when L1 let it (pin-based control 0).
-            exiting = "nmi_exiting" if d.type == "nmi" else "external_interrupt_exiting"
-            if d.to == "L1" and level == "L2" and not vmcs12[exiting]:
-                continue
-            out.append(f"{name} was delivered to {level}: the wrong level")
-    events = {e.seq: e for e in result.events if e.kind == "deliver" and e.data}
-    for e in events.values():
-        if not e.data.get("allowed", True):
-            out.append(f"vector 0x{e.data['vector']:02x} was delivered to {e.level} while "
-                       f"{e.level} had interrupts blocked (IF = 0 or STI blocking), step {e.seq}")
-    if result.status == "livelock":
-        out.append(f"livelock: {result.detail}; stuck in: {result.loop}")
-    for text in result.never_raised:
-        out.append(f"interrupt {text} was never raised: the run never got there")
-    return out
+from .scenario import Scenario, from_dict
+from .scenarios import resolve
 
 
 @dataclass
@@ -72,8 +43,6 @@ class Comparison:
 
 def check(scenario: Scenario | str, policy: str | None = None) -> Comparison:
     """Run `scenario` (a Scenario, or anything `resolve()` takes) nested and on bare metal."""
-    from .engine import run
-    from .scenarios import resolve
     scenario = resolve(scenario)
     return compare(run(scenario, "nested", policy), run(scenario, "bare"))
 
@@ -110,8 +79,6 @@ def _arrived_later(c: Comparison) -> str:
     the point where the nested run delivered it - the difference is a delay: re-run bare
     metal to prove it.  Not for an exit the SDM requires before L2's first instruction (the
     interrupt was already pending at VM entry)."""
-    from .engine import run
-    from .scenario import from_dict
     nested, bare = c.nested, c.bare
     if any("already pending at VM entry" in m for m in c.mismatches):
         return ""

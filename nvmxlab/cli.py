@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import re
 import sys
 
-from . import formats
+from . import costs, exercises, formats
 from .bugs import BUGS, POLICIES
 from .checker import check
 from .engine import MODES, run
@@ -157,7 +158,6 @@ def cmd_check(args) -> int:
 
 
 def cmd_cost(args) -> int:
-    from . import costs
     changes = {}
     for item in args.cost:
         name, sep, value = item.partition("=")
@@ -175,7 +175,6 @@ def cmd_cost(args) -> int:
     model = costs.DEFAULT.with_(**changes)
     rows = costs.compare_policies(_load(args), model)
     if args.format == "json":
-        import json
         print(json.dumps(rows, indent=1))
     else:
         print(costs.table(rows))
@@ -199,10 +198,6 @@ def cmd_explain(args) -> int:
 
 
 def cmd_exercise(args) -> int:
-    try:
-        from . import exercises
-    except ImportError:
-        raise UsageError("exercises are not available in this installation") from None
     return exercises.cli(args.name, args.seed, args.solve)
 
 

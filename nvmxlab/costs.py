@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from .bugs import POLICIES
+from .engine import run
 from .result import Result
 
 
@@ -104,8 +106,6 @@ def estimate(result: Result, model: CostModel = DEFAULT) -> dict:
 
 def compare_policies(scenario, model: CostModel = DEFAULT) -> list[dict]:
     """The same scenario on bare metal and under each policy (one row each)."""
-    from .bugs import POLICIES
-    from .engine import run
     rows = [estimate(run(scenario, "bare"), model)]
     for policy in POLICIES:
         try:

@@ -37,9 +37,20 @@ class VmExit:
 
 
 ALL_CONTROLS = frozenset(CONTROLS)
+# A successful VM entry into L2 - by the processor on bare metal, emulated by L0 when nested -
+# as L1 and L2 observe it.
+ENTRY_VIEWS = (("L1", {"kind": "entry"}), ("L2", {"kind": "entry"}))
 SIMPLE = frozenset(("nop", "cli", "sti"))
 # What _boundary() returns when it delivered an event through the guest's IDT.
 DELIVERED = object()  # instructions that only change the running context
+
+
+def vmcs12_from(world: World, owners: tuple[str, ...]) -> Vmcs:
+    """vmcs12 as L1 programs it from the scenario, with L2's initial guest state: the VMCS the
+    processor runs L2 with on bare metal, and the one L0 reads in L1's memory when nested."""
+    v = Vmcs("vmcs12", **world.scenario.vmcs12, ept_owners=owners)
+    v.guest_if = world.l2.rflags_if
+    return v
 
 
 class Cpu:
@@ -55,13 +66,7 @@ class Cpu:
     def vmentry(self, vmcs: Vmcs, guest: Context, launch: bool, level: str,
                 views: tuple = ()) -> int | None:
         """VMLAUNCH/VMRESUME: returns a VM-instruction error (VMfailValid) or None."""
-        error = None
-        if launch and vmcs.launched:
-            error = VMXERR_VMLAUNCH_NONCLEAR_VMCS
-        elif not launch and not vmcs.launched:
-            error = VMXERR_VMRESUME_NONLAUNCHED_VMCS
-        elif invalid_controls(vmcs, self.caps):
-            error = VMXERR_ENTRY_INVALID_CONTROL_FIELD
+        error = vm_entry_error(vmcs, launch, self.caps)
         if error is not None:
             vmcs.vm_instruction_error = error
             return error
@@ -306,6 +311,20 @@ def wake(guest: Context) -> None:
     (x86/vmx_tests.c, verify_intr_window_exit() and verify_nmi_window_exit(): activity
     state 'ACTIVE')."""
     guest.activity = ACTIVE
+
+
+def vm_entry_error(vmcs: Vmcs, launch: bool, caps: frozenset[str]) -> int | None:
+    """The VM-instruction error VMLAUNCH/VMRESUME fails with (VMfailValid), or None: the
+    launch state first (the instructions' operation in the SDM), then the VM-execution
+    controls (SDM 27.2.1.1).  The processor makes these checks on bare metal; L0 makes them
+    for L1's vmcs12 against the capabilities it offers (nested_vmx_run)."""
+    if launch and vmcs.launched:
+        return VMXERR_VMLAUNCH_NONCLEAR_VMCS
+    if not launch and not vmcs.launched:
+        return VMXERR_VMRESUME_NONLAUNCHED_VMCS
+    if invalid_controls(vmcs, caps):
+        return VMXERR_ENTRY_INVALID_CONTROL_FIELD
+    return None
 
 
 def invalid_controls(vmcs: Vmcs, caps: frozenset[str]) -> bool:

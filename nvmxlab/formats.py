@@ -5,7 +5,10 @@ All three are views of the same trace; none runs the engine again.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
+import textwrap
 
 from .checker import Comparison, describe
 from .result import Result
@@ -74,7 +77,6 @@ def timeline(events) -> list[str]:
 
 
 def wrap(text_: str, width: int = 96) -> list[str]:
-    import textwrap
     return textwrap.wrap(" ".join(text_.split()), width)
 
 
@@ -108,8 +110,95 @@ def comparison_text(c: Comparison) -> str:
 
 
 # -- JSON ----------------------------------------------------------------------------------------
+# Any `indent` makes json use its pure-Python encoder, several times slower than the run it
+# prints.  The layout is written here instead, the values encoded by the C encoder: one
+# top-level field a line, each element of a list field a line (a trace step, an observation,
+# a delivery).
+_ENCODER = json.JSONEncoder()
+_ENCODE = _ENCODER.encode
+
+
+def _element_encoder():
+    """One encoder for every list element.  `JSONEncoder.encode` builds a new C encoder on each
+    call, which costs more than encoding one trace step; this builds CPython's once, with the
+    arguments `JSONEncoder.iterencode` gives it (no indent, ", " and ": ", ASCII, no cycle
+    check: a result is a tree).  Elsewhere (no C accelerator): `encode` itself."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _ENCODE
+    chunks = make(None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ": ", ", ",
+                  False, False, True)
+    return lambda value: "".join(chunks(value, 0))
+
+
+_ENCODE_ELEMENT = _element_encoder()
+
+
 def to_json(obj: Result | Comparison) -> str:
-    return json.dumps(obj.to_json(), indent=1, sort_keys=False)
+    """The JSON document of a result or a comparison (fields: README, "JSON")."""
+    with _collector_paused():
+        if isinstance(obj, Result):
+            fields = [_json_list("events", event_lines(obj.events)) if key == "events"
+                      else _json_field(key, value)
+                      for key, value in obj.to_json(events=False).items()]
+        else:
+            fields = [_json_field(key, value) for key, value in obj.to_json().items()]
+    return "{\n " + ",\n ".join(fields) + "\n}"
+
+
+# The keys of Event.to_json() itself: an event whose data holds one takes the general path.
+_EVENT_KEYS = frozenset(("seq", "level", "kind", "name", "why"))
+
+
+def event_lines(events) -> list[str]:
+    """Each event as `json.dumps(event.to_json())` encodes it, without building that dict: a
+    trace has a few hundred distinct (level, kind, name) and `why` texts, so their encodings
+    are made once; only `seq` and the data are encoded at every step."""
+    heads: dict[tuple[str, str, str], str] = {}
+    tails: dict[str, str] = {"": "}"}
+    out = []
+    for e in events:
+        seq, level, kind, name, why, data, _ = e
+        head = heads.get((level, kind, name))
+        if head is None:
+            head = heads[level, kind, name] = (f', "level": {_ENCODE(level)}, "kind": '
+                                               f'{_ENCODE(kind)}, "name": {_ENCODE(name)}')
+        tail = tails.get(why)
+        if tail is None:
+            tail = tails[why] = f', "why": {_ENCODE(why)}}}'
+        if not data:
+            out.append(f'{{"seq": {seq}{head}{tail}')
+        elif _EVENT_KEYS.isdisjoint(data):
+            out.append(f'{{"seq": {seq}{head}, {_ENCODE_ELEMENT(data)[1:-1]}{tail}')
+        else:
+            out.append(_ENCODE_ELEMENT(e.to_json()))
+    return out
+
+
+def _json_list(key: str, lines: list[str]) -> str:
+    if not lines:
+        return f"{_ENCODE(key)}: []"
+    return f"{_ENCODE(key)}: [\n  " + ",\n  ".join(lines) + "\n ]"
+
+
+def _json_field(key: str, value) -> str:
+    if isinstance(value, list):
+        return _json_list(key, list(map(_ENCODE_ELEMENT, value)))
+    return f"{_ENCODE(key)}: {_ENCODE(value)}"
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector: the document is made of many small objects while the
+    run's hundreds of thousands of containers are alive, and a collection would only rescan
+    them (the engine pauses it for a run for the same reason)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # -- trace-cmd report ----------------------------------------------------------------------------

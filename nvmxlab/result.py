@@ -92,14 +92,15 @@ class Result:
 
     @cached_property
     def violations(self) -> list[str]:
-        from .checker import invariant_violations
         return invariant_violations(self)
 
     @property
     def ok(self) -> bool:
         return not self.violations
 
-    def to_json(self) -> dict:
+    def to_json(self, *, events: bool = True) -> dict:
+        """The result as plain data (README, "JSON").  `events=False` puts None in place of the
+        trace, for a writer that encodes the trace itself (formats.to_json)."""
         return {
             "format": FORMAT,
             "scenario": self.scenario.name,
@@ -109,7 +110,7 @@ class Result:
             "status": self.status,
             "detail": self.detail,
             "loop": self.loop or None,
-            "events": [e.to_json() for e in self.events],
+            "events": [e.to_json() for e in self.events] if events else None,
             "l1_view": self.l1_view,
             "l2_view": self.l2_view,
             "deliveries": [d.to_json() for d in self.deliveries],
@@ -117,3 +118,35 @@ class Result:
             "violations": self.violations,
             "stats": self.stats,
         }
+
+
+def invariant_violations(result: Result) -> list[str]:
+    """Every raised interrupt delivered exactly once, to its level, only when allowed."""
+    out: list[str] = []
+    vmcs12 = result.scenario.vmcs12
+    for d in result.deliveries:
+        name = f"interrupt 0x{d.vector:02x} for {d.to} (raised at {d.at})"
+        if not d.delivered:
+            out.append(f"{name} was never delivered: lost")
+            continue
+        if len(d.delivered) > 1:
+            levels = ", ".join(lvl for _, lvl, _ in d.delivered)
+            out.append(f"{name} was delivered {len(d.delivered)} times (to {levels})")
+        for _, level, _ in d.delivered:
+            if level == d.to:
+                continue
+            # An event for L1 reaches L2's IDT only when L1 let it (pin-based control 0).
+            exiting = "nmi_exiting" if d.type == "nmi" else "external_interrupt_exiting"
+            if d.to == "L1" and level == "L2" and not vmcs12[exiting]:
+                continue
+            out.append(f"{name} was delivered to {level}: the wrong level")
+    events = {e.seq: e for e in result.events if e.kind == "deliver" and e.data}
+    for e in events.values():
+        if not e.data.get("allowed", True):
+            out.append(f"vector 0x{e.data['vector']:02x} was delivered to {e.level} while "
+                       f"{e.level} had interrupts blocked (IF = 0 or STI blocking), step {e.seq}")
+    if result.status == "livelock":
+        out.append(f"livelock: {result.detail}; stuck in: {result.loop}")
+    for text in result.never_raised:
+        out.append(f"interrupt {text} was never raised: the run never got there")
+    return out

@@ -17,7 +17,8 @@ import sys
 
 from ..limits import shown
 from . import ack, bare, bughunt, nested, pending, policies, vectoring  # noqa: F401  (each module registers its exercises)
-from .core import REGISTRY, Exercise, Feedback, Question, Solution
+from .core import REGISTRY, Exercise, Feedback, Question, Solution, question
+from .widget import Ask, Checked
 
 __all__ = ["Exercise", "Feedback", "Question", "Solution", "ask", "check", "cli", "feedback",
            "is_correct", "names", "question", "validate"]
@@ -34,12 +35,6 @@ def names() -> list[str]:
 
 def _in_course_order() -> list[Exercise]:
     return sorted(REGISTRY.values(), key=lambda ex: ex.notebook)
-
-
-def question(name: str, seed: int = 0) -> Question:
-    if name not in REGISTRY:
-        raise KeyError(f"no exercise {name!r} (there are: {', '.join(REGISTRY)})")
-    return REGISTRY[name].question(seed)
 
 
 def validate(name: str, seed: int, answer: object) -> None:
@@ -59,8 +54,6 @@ def check(name: str, seed: int, answer: object):
     """The visible half of a graded question's test cell: feedback on `answer`, displayed
     under the cell.  It never raises, so "Run all" on an unanswered notebook runs to the end;
     nbgrader's hidden test (`is_correct`) gives the mark."""
-    from .widget import Checked
-
     q = question(name, seed)
     misses = _MISSES.setdefault((name, seed), [])
     meant = q.interpret(answer)
@@ -71,8 +64,6 @@ def check(name: str, seed: int, answer: object):
 
 def ask(name: str, seed: int = 0):
     """A widget: the question, a place to answer, and feedback explained from the trace."""
-    from .widget import Ask
-
     return Ask(name, seed).widget
 
 

@@ -12,7 +12,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
+from .. import formats
 from ..scenario import Scenario
+from .reading import run
 
 LETTERS = "abcdefghij"
 
@@ -169,9 +171,6 @@ class Question:
 
     def timeline(self, mode: str = "nested") -> str:
         """The whole run, step by step, without the header that would name a teaching bug."""
-        from .. import formats
-        from .reading import run
-
         return "\n".join(formats.timeline(run(self.scenario, mode).events))
 
     def _repr_markdown_(self) -> str:
@@ -257,3 +256,10 @@ def exercise(name: str, notebook: str, summary: str, hint: str = ""):
         return make
 
     return register
+
+
+def question(name: str, seed: int = 0) -> Question:
+    """Exercise `name`'s question at `seed` (the registry fills as the exercise modules load)."""
+    if name not in REGISTRY:
+        raise KeyError(f"no exercise {name!r} (there are: {', '.join(REGISTRY)})")
+    return REGISTRY[name].question(seed)

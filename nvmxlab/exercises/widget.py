@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from .core import LETTERS, RIGHT, Feedback, Question, is_blank
+from .core import LETTERS, RIGHT, Feedback, Question, is_blank, question
 
 CODE = re.compile(r"`([^`]+)`")
 
@@ -76,8 +76,6 @@ class Ask:
         self.show(seed)
 
     def show(self, seed: int) -> None:
-        from . import question
-
         self.seed = seed
         self.q = question(self.name, seed)
         self.text.value = question_html(self.q)

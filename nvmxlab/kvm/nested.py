@@ -6,20 +6,14 @@ nested_vmx_exit_reflected(), nested_vmx_vmexit(), prepare_vmcs12().
 
 from __future__ import annotations
 
-from ..cpu import Cpu, VmExit, invalid_controls
+from ..cpu import ENTRY_VIEWS, Cpu, VmExit, vm_entry_error
 from ..vmcs import Vmcs, skip_emulated_instruction
 from ..vmx import (
     ACTIVE,
     HLT,
-    VMXERR_ENTRY_INVALID_CONTROL_FIELD,
-    VMXERR_VMLAUNCH_NONCLEAR_VMCS,
-    VMXERR_VMRESUME_NONLAUNCHED_VMCS,
     EventInfo,
     ExitReason,
 )
-
-# A successful emulated VM entry into L2, as L1 and L2 observe it.
-ENTRY_VIEWS = (("L1", {"kind": "entry"}), ("L2", {"kind": "entry"}))
 
 
 class NestedVmx:
@@ -53,13 +47,7 @@ class NestedVmx:
 
     def nested_vmx_check(self, v12: Vmcs, launch: bool) -> int | None:
         """The checks hardware would make, against the capabilities L0 offers L1."""
-        if launch and v12.launched:
-            return VMXERR_VMLAUNCH_NONCLEAR_VMCS
-        if not launch and not v12.launched:
-            return VMXERR_VMRESUME_NONLAUNCHED_VMCS
-        if invalid_controls(v12, self.nested_caps):
-            return VMXERR_ENTRY_INVALID_CONTROL_FIELD
-        return None
+        return vm_entry_error(v12, launch, self.nested_caps)
 
     def nested_vmx_failValid(self, instr: str, error: int) -> None:
         l1 = self.world.l1

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from ..baremetal import vmcs12_from
-from ..cpu import ALL_CONTROLS, Cpu, Idle, VmExit, eoi
+from ..cpu import ALL_CONTROLS, Cpu, Idle, VmExit, eoi, vmcs12_from
+from ..l1 import L1Hypervisor
 from ..lapic import Lapic
 from ..vmcs import Vmcs, skip_emulated_instruction
 from ..vmx import EventInfo, ExitReason
@@ -56,7 +56,6 @@ class Kvm(NestedVmx):
         self.iterations = 0
         world.raise_to_l1 = self.kvm_apic_set_irq
         world.snapshot = self.snapshot
-        from ..l1 import L1Hypervisor
         self.l1_hv = L1Hypervisor(world, self.vmcs12, self.lapic)
 
     # -- helpers ---------------------------------------------------------------------------------

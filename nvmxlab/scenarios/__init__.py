@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import ScenarioError
 from ..limits import describe
 from ..scenario import Scenario, load
+from ..share import decode, is_shared
 
 HERE = Path(__file__).parent
 KINDS = "a Scenario, a bundled scenario's name, a path to a TOML file or a share string"
@@ -40,7 +41,6 @@ def resolve(name_or_path: str | Path | Scenario) -> Scenario:
     if not isinstance(x, str):
         raise ScenarioError("scenario argument", "scenario", f"expected {KINDS}, got "
                             f"{describe(x)}")
-    from ..share import decode, is_shared
     if is_shared(x) or _OTHER_SHARE.match(x.strip()):
         return decode(x).scenario
     if not x.strip():

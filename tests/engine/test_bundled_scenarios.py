@@ -9,9 +9,6 @@ from views import l0_steps, shorts
 
 import nvmxlab
 
-SEED_L1 = ["entry", "exit EXTERNAL_INTERRUPT @3", "irq 0x30", "entry", "exit VMCALL @4",
-           "entry", "exit VMCALL @9", "entry"]
-
 
 def nested(name, policy=None):
     return nvmxlab.run(nvmxlab.load_bundled(name), "nested", policy)
@@ -33,11 +30,6 @@ def test_the_library_has_at_least_fifteen_scenarios():
 
 
 # -- the seed ------------------------------------------------------------------------------------
-def test_seed_l1_sees_an_external_interrupt_exit_without_vector_then_the_irq_after_sti():
-    r = nested("seed-interrupt")
-    assert shorts(r.l1_view) == SEED_L1
-
-
 def test_seed_l0_opens_an_interrupt_window_on_vmcs01_between_the_exit_and_the_injection():
     steps = l0_steps(nested("seed-interrupt"), "nested_vmx_vmexit", "enable_irq_window",
                      "vmexit INTERRUPT_WINDOW", "vmx_inject_irq")
@@ -51,13 +43,6 @@ def test_seed_exit_to_l1_is_performed_inside_vmx_interrupt_allowed():
     i = names.index("nested_vmx_vmexit")
     assert names[i - 1] == "vmx_interrupt_allowed"
     assert names[i + 1] == "vmx_interrupt_allowed"  # the fall-through, now answering for L1
-
-
-def test_seed_matches_bare_metal():
-    c = checked("seed-interrupt")
-    assert c.ok and not c.delays
-    assert c.nested.l1_view == c.bare.l1_view
-    assert c.nested.l2_view == c.bare.l2_view
 
 
 def test_l2_with_if_off_still_exits_to_l1():
@@ -190,17 +175,6 @@ def test_exit_during_delivery_owned_by_l0_is_reinjected_by_l0_unseen_by_l1():
     assert l0_steps(r, "vmexit EPT_VIOLATION") == ["vmexit EPT_VIOLATION on vmcs02"]
     assert shorts(r.l2_view) == ["entry", "entry", "irq 0x40", "entry"]
     assert checked("idt-vectoring-l0-ept").ok
-
-
-# -- designs -----------------------------------------------------------------------------------
-def test_svm_style_shows_l1_the_same_as_the_vmx_design():
-    assert shorts(nested("svm-style").l1_view) == SEED_L1
-
-
-def test_several_interrupts_are_each_delivered_once_in_bare_metal_order():
-    c = checked("two-interrupts")
-    assert c.ok
-    assert [d.delivered_to for d in c.nested.deliveries] == ["L1", "L1", "L2"]
 
 
 # -- every scenario under every policy ---------------------------------------------------------

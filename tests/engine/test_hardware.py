@@ -92,38 +92,3 @@ def test_a_vector_raised_twice_before_delivery_coalesces():
 def test_halted_l2_wakes_into_the_exit_and_records_hlt():
     r = nvmxlab.run(nvmxlab.load_bundled("l2-halted"), "bare")
     assert shorts(r.l1_view)[1] == "exit EXTERNAL_INTERRUPT hlt @3"
-
-
-STI_HLT_L1 = """
-policy = "kvm-modern"
-[l1]
-program = ["cli", "nop", "sti", "hlt", "nop", "vmlaunch"]
-[[interrupt]]
-vector = 0x30
-to = "L1"
-at = "L1:4"
-"""
-
-
-def test_skipping_an_emulated_hlt_clears_the_sti_shadow_in_the_vmcs_too():
-    # L0 emulates L1's "sti; hlt": the interrupt wakes L1 after the HLT, not inside the
-    # shadow (skip_emulated_instruction → vmx_set_interrupt_shadow(vcpu, 0)).
-    for policy in ("kvm-modern", "kvm-2011-vmx"):
-        c = nvmxlab.check(nvmxlab.loads(STI_HLT_L1).with_overrides({"policy": policy}))
-        assert c.ok and not c.nested.violations, policy
-
-
-def test_l1_skipping_l2s_vmcall_clears_l2s_sti_shadow():
-    s = nvmxlab.loads("""
-policy = "kvm-modern"
-[l2]
-program = ["cli", "nop", "sti", "vmcall", "nop", "nop", "nop"]
-rflags_if = false
-[[interrupt]]
-vector = 0x40
-to = "L2"
-at = "L2:2"
-""")
-    r = nvmxlab.run(s)
-    assert "exit INTERRUPT_WINDOW" not in " ".join(shorts(r.l1_view))
-    assert shorts(r.l2_view)[:3] == ["entry", "entry", "irq 0x40"]

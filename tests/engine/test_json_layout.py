@@ -1,0 +1,86 @@
+"""`--format json`: its layout - one top-level field a line, each element of a list field a
+line, so `grep`, `head` and a diff work on the document without a JSON tool - its fast
+encoders, equal to json.dumps, and the command that prints it."""
+
+import json
+import subprocess
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nvmxlab
+from nvmxlab import formats
+from nvmxlab.trace import Event
+
+
+def seed_json() -> tuple[nvmxlab.Result, list[str]]:
+    result = nvmxlab.run(nvmxlab.load_bundled("seed-interrupt"))
+    return result, formats.to_json(result).splitlines()
+
+
+def test_each_trace_step_is_one_line_of_the_json():
+    result, lines = seed_json()
+    start = lines.index(' "events": [')
+    steps = lines[start + 1:start + 1 + len(result.events)]
+    assert [json.loads(line.rstrip(",")) for line in steps] == [
+        e.to_json() for e in result.events]
+    assert lines[start + 1 + len(result.events)] == " ],"
+
+
+def test_each_top_level_field_starts_a_line_in_its_order():
+    result, lines = seed_json()
+    keys = [line.split(":", 1)[0].strip().strip('"') for line in lines if line.startswith(' "')]
+    assert keys == list(result.to_json())
+
+
+def test_the_json_document_is_the_result_as_data():
+    result, lines = seed_json()
+    assert json.loads("\n".join(lines)) == json.loads(json.dumps(result.to_json()))
+
+
+def test_an_empty_list_field_stays_on_its_line():
+    _, lines = seed_json()
+    assert ' "violations": [],' in lines
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=300)
+@given(JSON_VALUES)
+def test_a_list_element_is_encoded_as_json_dumps_encodes_it(value):
+    assert formats._ENCODE_ELEMENT(value) == json.dumps(value)
+
+
+EVENTS = st.builds(
+    Event, seq=st.integers(0, 10**6), level=st.sampled_from(("HW", "L0", "L1", "L2")),
+    kind=st.text(max_size=8), name=st.text(max_size=8), why=st.text(max_size=12),
+    data=st.none() | st.dictionaries(
+        st.sampled_from(("seq", "name", "why", "vector", "vmcs", "é")) | st.text(max_size=4),
+        JSON_VALUES, max_size=4))
+
+
+@settings(max_examples=300)
+@given(st.lists(EVENTS, max_size=6))
+def test_a_trace_step_is_encoded_as_json_dumps_encodes_its_dict(events):
+    assert formats.event_lines(events) == [json.dumps(e.to_json()) for e in events]
+
+
+def command(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nvmxlab", *args], capture_output=True,
+                          text=True)
+
+
+def test_the_command_prints_the_document_formats_to_json_writes():
+    done = command("run", "seed-interrupt", "--format", "json")
+    result = nvmxlab.run(nvmxlab.load_bundled("seed-interrupt"))
+    assert done.returncode == 0 and done.stdout == formats.to_json(result) + "\n"
+
+
+def test_the_command_exits_with_the_status_of_the_command_line():
+    assert command("run", "bug-kick-without-req-event").returncode == 1
+    assert command("run", "no-such-scenario").returncode == 2
