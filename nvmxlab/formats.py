@@ -98,7 +98,9 @@ def comparison_text(c: Comparison) -> str:
     else:
         lines.append("DIFFERENT:")
     lines += [f"  mismatch: {m}" for m in c.mismatches]
-    lines += [f"  violation: {v}" for v in c.nested.violations]
+    own = c.nested_only_violations
+    lines += [f"  violation{'' if v in own else ' (bare metal too)'}: {v}"
+              for v in c.nested.violations]
     lines += [f"  delay (reported, not a failure): {d}" for d in c.delays]
     lines += [f"  {note}" for note in c.notes]
     st = c.nested.stats

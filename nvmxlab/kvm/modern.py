@@ -11,6 +11,9 @@ from ..cpu import VmExit
 from ..vmx import HLT, EventInfo, ExitReason
 from .x86 import EBUSY, Kvm
 
+# Where today's KVM re-evaluates events at a nested VM entry (see on_nested_entry()).
+ENTRY_CHECK = "nested_vmx_enter_non_root_mode"
+
 
 class KvmModern(Kvm):
     policy = "kvm-modern"
@@ -139,14 +142,20 @@ class KvmModern(Kvm):
         # effectively unblock various events" - a window open on vmcs01 (Liran Alon, 2018)
         # or, since 2024, any interrupt pending in L1's APIC (kvm_apic_has_interrupt(); Sean
         # Christopherson, "KVM: nVMX: Explicitly update vPPR on successful nested VM-Enter").
+        # Today the test is inline, on __exec_controls_get(&vmx->vmcs01) ("KVM: nVMX: Use
+        # vmcs01's controls shadow to check for IRQ/NMI windows at VM-Enter"); the 2018 code
+        # kept it in a local variable, evaluate_pending_interrupts, snapshot before the switch
+        # to vmcs02.  The trace names the function.
         # A teaching bug stands for KVM before its fix, and so before the later ones too.
         if "no-event-check-on-nested-entry" not in self.bugs:
-            if self.vmcs01.interrupt_window_exiting or self.vmcs01.nmi_window_exiting:
-                self.make_request_event("evaluate_pending_interrupts: vmcs01 had an "
-                                        "interrupt window open for L1")
+            window = [name for name, on in (("interrupt", self.vmcs01.interrupt_window_exiting),
+                                            ("NMI", self.vmcs01.nmi_window_exiting)) if on]
+            if window:
+                self.make_request_event(f"{ENTRY_CHECK}: vmcs01 had an {' and '.join(window)} "
+                                        "window open for L1 (__exec_controls_get(&vmx->vmcs01))")
             elif self.kvm_cpu_has_interrupt() and not self.before_2024:
-                self.make_request_event("evaluate_pending_interrupts: an interrupt is "
-                                        "pending in L1's APIC (kvm_apic_has_interrupt)")
+                self.make_request_event(f"{ENTRY_CHECK}: an interrupt is pending in L1's APIC "
+                                        "(kvm_apic_has_interrupt)")
         v12 = self.vmcs12
         if v12.guest_activity == HLT and v12.entry_intr_info is None and \
                 not v12.nmi_window_exiting and not (

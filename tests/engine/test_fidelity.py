@@ -177,6 +177,49 @@ def test_worlds_that_loop_alike_are_compared_up_to_the_same_progress():
     assert c.ok, c.mismatches
 
 
+LOOPING_WINDOW = {"vmcs12.interrupt_window_exiting": True}
+
+
+def test_worlds_that_livelock_alike_end_at_once_with_no_mismatch():
+    # L1's exit handler never clears the window it asked for: every VM entry exits again
+    # before L2's first instruction, in both worlds, and the trigger at L2:N is never reached.
+    for name in ("seed-interrupt", "pin-based-off"):
+        for policy in ("kvm-2011-vmx", "kvm-modern"):
+            s = nvmxlab.load_bundled(name).with_overrides(LOOPING_WINDOW)
+            c = nvmxlab.check(s, policy)
+            for r in (c.nested, c.bare):
+                assert r.status == "livelock" and "max_steps" not in r.detail, (name, policy)
+            assert c.mismatches == [], (name, policy)
+
+
+def test_a_livelock_bare_metal_shares_is_named_the_scenarios_own_loop():
+    s = nvmxlab.load_bundled("seed-interrupt").with_overrides(LOOPING_WINDOW)
+    c = nvmxlab.check(s, "kvm-modern")
+    assert c.ok
+    assert any("bare metal loops the same way" in n for n in c.notes), c.notes
+
+
+def test_a_livelock_only_the_nested_world_has_is_still_a_failure():
+    c = nvmxlab.check(nvmxlab.load_bundled("bug-kick-without-req-event"))
+    assert c.nested.status == "livelock" and c.bare.status != "livelock"
+    assert not c.ok
+    assert not any("loops the same way" in n for n in c.notes)
+
+
+def test_worlds_that_livelock_alike_after_a_difference_still_report_it():
+    # An interrupt pending at VMLAUNCH: bare metal takes L1's window exit first (SDM 26.7.5),
+    # KVM the EXTERNAL_INTERRUPT exit; then both worlds go round the window for ever.
+    s = nvmxlab.load_bundled("seed-interrupt").with_overrides(
+        {**LOOPING_WINDOW, "policy": "kvm-modern",
+         "interrupt": [{"vector": 0x40, "to": "L1", "at": "L1:vmlaunch"},
+                       {"vector": 0x30, "to": "L1", "at": "L2:3"}]})
+    c = nvmxlab.check(s)
+    assert c.nested.status == c.bare.status == "livelock"
+    assert not c.ok
+    assert "observation 2" in c.mismatches[0], c.mismatches
+    assert not any("loops the same way" in n for n in c.notes)
+
+
 # -- 8. implementation-specific choices and KVM's assumptions -------------------------------------
 def test_process_nmi_counts_nmis_against_the_running_contexts_nmi_mask():
     # KVM's process_nmi() asks get_nmi_mask() of the current context: L2's, in guest mode.
