@@ -135,17 +135,23 @@ def _arrival_points(nested: Result, d) -> list[str]:
     the nested exit that handed it to L1 and at its delivery, and L1's count there."""
     first = d.delivered[0][0]
     retired = {"L1": 0, "L2": 0}
-    at_exit = None
+    at_exit = l1_at_raise = None
     for e in nested.events:
         if e.seq >= first:
             break
+        if e.seq >= d.raised_seq and l1_at_raise is None:
+            l1_at_raise = retired["L1"]
         if e.kind == "retire":
             retired[e.level] += 1
         elif e.kind == "nested_vmexit" and e.seq > d.raised_seq:
             at_exit = retired["L2"]
     points = [f"L2:{k}" for k in dict.fromkeys((at_exit, retired["L2"])) if k]
-    if retired["L1"]:
-        points.append(f"L1:{retired['L1']}")
+    # "L1:k" fires as L1 retires its k-th instruction.  If L1 retired none between the raise
+    # and the delivery (an exit to L1 took it at once, as when L0's kick ranks below a window
+    # exit L1 asked for), L1:k lies before the raise: the first point after it is L1:k+1.
+    k = retired["L1"] + (retired["L1"] == l1_at_raise)
+    if k:
+        points.append(f"L1:{k}")
     return points
 
 
