@@ -103,14 +103,11 @@ def make_controls(base: Scenario) -> dict[str, w.ValueWidget]:
     return {spec.key: spec.make(base) for spec in SPECS}
 
 
-def overrides(base: Scenario, values: dict[str, object]) -> dict[str, object]:
-    """The scenario edits the control values ask for (nothing for a value left as it was)."""
-    out: dict[str, object] = {}
-    for key, value in values.items():
-        spec = SPEC[key]
-        if value != spec.read(base):
-            out.update(spec.edits(base, value))
-    return out
+def edits_by_control(base: Scenario, values: dict[str, object]) -> dict[str, dict]:
+    """The scenario edits each control's value asks for, by control key (none for a value
+    left as it was), so that a refused edit can name the control that asked for it."""
+    return {key: SPEC[key].edits(base, value) for key, value in values.items()
+            if value != SPEC[key].read(base)}
 
 
 def panel(controls: dict[str, w.ValueWidget]) -> w.Widget:

@@ -170,12 +170,13 @@ class Lab(w.VBox):
 
     def rerun(self) -> None:
         """Apply the controls' values: run both worlds again and redraw everything."""
+        values = {key: widget.value for key, widget in self.controls.items()}
         edits: dict[str, object] = {}
         sources: dict[str, str] = {}  # which control asked for each edit, for an error
-        for key, widget in self.controls.items():
-            asked = ctl.overrides(self.base, {key: widget.value})
+        for key, asked in ctl.edits_by_control(self.base, values).items():
             edits.update(asked)
-            sources.update(dict.fromkeys(asked, f"the lab control {widget.description!r}"))
+            label = self.controls[key].description
+            sources.update(dict.fromkeys(asked, f"the lab control {label!r}"))
         try:
             scenario = self.base.with_overrides(edits, source=sources)
         except ScenarioError as refusal:
