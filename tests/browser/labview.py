@@ -360,14 +360,15 @@ _READ_LAB = """([lab, traces]) => {
 }"""
 
 
-def _trace_names() -> dict[str, dict[str, int]]:
+def trace_names() -> dict[str, dict[str, int]]:
+    """The traces the page's two figures draw, name -> index: "sequence" and "graph"."""
     return {"sequence": {name: TRACE_INDEX[name] for name in WIDGET_TRACES},
             "graph": dict(GRAPH_INDEX)}
 
 
 def read_lab(lab: LabPage) -> dict:
     """Everything the lab shows now, read from the page (see _READ_LAB)."""
-    shown = lab.page.evaluate(_READ_LAB, [LAB, _trace_names()])
+    shown = lab.page.evaluate(_READ_LAB, [LAB, trace_names()])
     assert shown is not None, "no lab on the page"
     return shown
 

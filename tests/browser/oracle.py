@@ -14,14 +14,13 @@ from __future__ import annotations
 import nvmxlab
 from nvmxlab import share
 from nvmxlab.views.explain import WORLD_NAMES
-from nvmxlab.views.figure import WIDGET_TRACES
-from nvmxlab.views.sequence import MAX_EVENTS, TRACE_INDEX
-from nvmxlab.views.stategraph import GRAPH_INDEX, node_lines, state_graph
+from nvmxlab.views.sequence import MAX_EVENTS
+from nvmxlab.views.stategraph import node_lines, state_graph
 from nvmxlab.views.states import step_states
 from nvmxlab.widgets import Lab
 from nvmxlab.widgets.compare import VARIANTS
 
-from .labview import highlighted_state
+from .labview import highlighted_state, trace_names
 
 
 def drawn_counts(fig, names: dict[str, int]) -> dict[str, dict]:
@@ -140,9 +139,9 @@ def _figures(shown: dict, expect) -> None:
     fresh = Lab(shown["share"])
     try:
         fresh.fit.width = round(shown["width"])  # as the page reports it to its own lab
-        for part, fig, names in (
-                ("diagram", fresh.figure, {n: TRACE_INDEX[n] for n in WIDGET_TRACES}),
-                ("state graph", fresh.graph, dict(GRAPH_INDEX))):
+        names_of = trace_names()
+        for part, fig, names in (("diagram", fresh.figure, names_of["sequence"]),
+                                 ("state graph", fresh.graph, names_of["graph"])):
             want = drawn_counts(fig, names)
             got = page_counts(shown["diagram" if part == "diagram" else "graph"], want)
             for name in want:
