@@ -5,6 +5,10 @@ share string and the comparison view, as one widget.
     >>> lab = Lab("seed-interrupt")      # a bundled name, a TOML path, a Scenario or "nvmx1:…"
     >>> lab.controls["vmcs12.ack_interrupt_on_exit"].value = True   # re-runs and redraws
     >>> lab.result.l1_view               # the current nested run
+    >>> lab.state                        # what it shows, without a widget (views/labstate.py)
+
+The widgets hold no state of their own: each observer hands the learner's action to
+`lab.state`, whose answer (`Changed`) says which panels to draw again.
 """
 
 from __future__ import annotations
@@ -222,7 +226,7 @@ class Lab(w.VBox):
         elif Changed.WORLD in changed:
             apply_graph(self.graph, self._graph, self.state.step)
             self._reset_player()
-        if Changed.STEP in changed and Changed.RUN not in changed:
+        if Changed.STEP in changed:
             self._show_step()
         if Changed.WIDTH in changed:
             self.diagram.replot(self.snapshot.sequence, self.world, self.step)
