@@ -30,7 +30,7 @@ from ..views.legend import legend_html
 from ..views.snapshot import Snapshot
 from ..views.stategraph import MARGIN as GRAPH_MARGIN
 from ..views.stategraph import PLOT_WIDTH as GRAPH_PLOT_PX
-from ..views.stategraph import apply_graph, new_graph_figure, show_graph_step
+from ..views.stategraph import StateGraph, apply_graph, new_graph_figure, show_graph_step
 from . import controls as ctl
 from . import status
 from .compare import CompareView
@@ -130,7 +130,8 @@ class Lab(w.VBox):
         return self.state.share_string
 
     @property
-    def _graph(self):
+    def _graph(self) -> StateGraph:
+        """The state graph of the world shown."""
         return self.state.snapshot.graphs[self.state.world]
 
     # -- layout ------------------------------------------------------------------------------
