@@ -13,19 +13,17 @@ from collections.abc import Mapping
 import plotly.graph_objects as go
 
 from .labels import text_px
+from .paging import cursor, show
 from .redraw import as_widget, redraw_traces, replot_traces, set_traces
 from .sequence import (
     ARROW_CATEGORIES,
     DATA_TRACES,
     LEGEND_TRACES,
-    PYTHON_KEYS,
     TITLE_SIZES,
     TRACE_INDEX,
     TRACE_NAMES,
     SequenceData,
-    clip_labels,
-    cursor,
-    page,
+    plotly_keys,
 )
 from .style import (
     BARE_PANEL,
@@ -49,7 +47,6 @@ HEIGHT = 800  # lanes about 60 px apart: room for a row of labels on either side
 WIDGET_HEIGHT = 640  # the same without the plotly legend
 MARGIN_LEFT = 160  # the lane names
 MARGIN_X = MARGIN_LEFT + 20  # left + right margins, in px: the plot area is the rest
-PAGE_MARGIN = 1.0  # steps drawn beyond either edge of the lab's view
 # The lab's FigureWidget: every trace but the legend's (which come last, so TRACE_INDEX holds).
 WIDGET_TRACES = tuple(name for name in TRACE_NAMES if name not in LEGEND_TRACES)
 
@@ -173,17 +170,13 @@ def base_layout() -> dict:
 
 def _run_traces(data: SequenceData) -> dict[str, dict]:
     """Every data trace's per-run properties, by name, as plotly takes them."""
-    return {name: _plotly_keys(data.traces[name]) for name in DATA_TRACES}
-
-
-def _plotly_keys(trace: dict) -> dict:
-    return {k: v for k, v in trace.items() if k not in PYTHON_KEYS}
+    return {name: plotly_keys(data.traces[name]) for name in DATA_TRACES}
 
 
 def new_figure(data: SequenceData, world: str = "nested", index: int = 0, *,
                widget: bool = False) -> go.Figure:
     """A figure (or FigureWidget) showing `data` with the cursor on step `index` of `world`,
-    its x axis on the view around the cursor (see sequence.view_range)."""
+    its x axis on the view around the cursor (see paging.view_range)."""
     moved, relayout = cursor(data, world, index)
     return _figure({**_run_traces(data), **moved}, relayout["xaxis.range"], widget,
                    data.plot_px)
@@ -208,56 +201,32 @@ def _figure(shown: Mapping[str, dict], view: list[float], widget: bool,
     return as_widget(fig) if widget else fig
 
 
-def _shifted(traces: Mapping[str, dict], left: float) -> dict[str, dict]:
-    return {name: {**props, "x": [None if x is None else x - left for x in props["x"]]}
-            for name, props in traces.items()}
-
-
-def _on_page(data: SequenceData, left: float, moved: Mapping[str, dict]) -> dict:
-    """The run's traces on the page starting at `left`, and the cursor's, shifted to the axis.
-    Marks up to PAGE_MARGIN beyond either edge are kept, so that one on an edge shows whole;
-    those further out are left out, labels and all."""
-    run = page({name: data.traces[name] for name in DATA_TRACES}, left - PAGE_MARGIN,
-               left + data.view_width + PAGE_MARGIN)
-    clip_labels(run, left, left + data.view_width)
-    return _shifted({**{name: _plotly_keys(t) for name, t in run.items()}, **moved}, left)
-
-
 class LiveFigure:
     """The sequence diagram as a FigureWidget that follows a run step by step.
 
     Its x axis never moves: it always spans [0, view_width], and the drawing is shifted to
-    the page of the run the view shows (see sequence.view_range), so a new run or a new page
-    is new trace data, redrawn without replotting the figure (see redraw.py), and a step
-    within the page moves only the cursor's traces."""
+    the page of the run the view shows (see paging.py), so a new run or a new page is new
+    trace data, redrawn without replotting the figure (see redraw.py), and a step within the
+    page moves only the cursor's traces."""
 
     def __init__(self, data: SequenceData, world: str, index: int):
-        moved, relayout = cursor(data, world, index)
-        self.left = relayout["xaxis.range"][0]
-        self.widget = _figure(_on_page(data, self.left, moved), [0.0, data.view_width],
-                              True, data.plot_px)
-
-    def _page(self, data: SequenceData, world: str, index: int) -> tuple[dict, float]:
-        current = [self.left, self.left + data.view_width]
-        moved, relayout = cursor(data, world, index, current)
-        return moved, relayout["xaxis.range"][0]
+        self.left, traces = show(data, world, index)
+        self.widget = _figure(traces, [0.0, data.view_width], True, data.plot_px)
 
     def show_run(self, data: SequenceData, world: str, index: int) -> None:
         """A new run: every data trace and the cursor, in one message."""
-        moved, self.left = self._page(data, world, index)
-        redraw_traces(self.widget, _on_page(data, self.left, moved), TRACE_INDEX)
+        self.left, traces = show(data, world, index, self.left)
+        redraw_traces(self.widget, traces, TRACE_INDEX)
 
     def show_step(self, data: SequenceData, world: str, index: int) -> None:
         """A new step of the same run: the cursor, and the run's traces if the page turns."""
-        moved, left = self._page(data, world, index)
-        traces = _shifted(moved, left) if left == self.left else _on_page(data, left, moved)
-        self.left = left
+        self.left, traces = show(data, world, index, self.left, whole=False)
         redraw_traces(self.widget, traces, TRACE_INDEX)
 
     def replot(self, data: SequenceData, world: str, index: int) -> None:
         """`data` laid out for a new plot width: redraw the whole figure (the page has laid it
         out anew), the axis spanning the new view width."""
-        moved, self.left = self._page(data, world, index)
-        replot_traces(self.widget, _on_page(data, self.left, moved), TRACE_INDEX,
+        self.left, traces = show(data, world, index, self.left)
+        replot_traces(self.widget, traces, TRACE_INDEX,
                       {"xaxis.range": [0.0, data.view_width],
                        "xaxis.title.text": axis_title(data.plot_px)})

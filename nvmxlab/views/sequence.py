@@ -11,7 +11,7 @@ step cursor, plus one empty trace per category that only draws its legend entry 
 figures only: the lab's legend is HTML).  A new run replaces the data of the first ones; a
 new step moves only the cursor.  The time scale never changes: the x axis always spans
 `view_width` steps, and pages along the run when the cursor reaches its edge, so a toggle
-redraws the traces and nothing else, and the lab draws only that page (`page`; see figure.py).
+redraws the traces and nothing else, and the lab draws only that page (see paging.py).
 """
 
 from __future__ import annotations
@@ -45,11 +45,6 @@ MARK_TRACES = ("marks", "labelled")  # categories without labels, then those wit
 DATA_TRACES = ("panels", "grid", "windows", "running", "if_off",
                *(f"arrow:{k}" for k in ARROW_CATEGORIES), *MARK_TRACES, "ticks")
 CURSOR_TRACES = ("titles", "veil", "cursor", "focus")
-# How page() cuts a data trace to a stretch of the run: point by point, or segment by segment
-# (x, x', None); the rest ("panels") span the run whatever the stretch.
-POINT_TRACES = (*MARK_TRACES, "ticks")
-SEGMENT_TRACES = ("grid", "windows", "running", "if_off",
-                  *(f"arrow:{k}" for k in ARROW_CATEGORIES))
 LEGEND_TRACES = tuple(f"legend:{c.key}" for c in CATEGORIES)
 TRACE_NAMES = DATA_TRACES + CURSOR_TRACES + LEGEND_TRACES
 TRACE_INDEX = {name: i for i, name in enumerate(TRACE_NAMES)}
@@ -63,10 +58,8 @@ BAR_HALF = 0.45  # a "who runs" bar reaches this far either side of its first/la
 NMI_WINDOW_OFFSET = -0.12  # an NMI window's band runs a little under the lane's
 TITLE_OFFSET = 0.62  # a panel's title sits this far above its top lane
 PLOT_PX = 1100.0  # plot area width assumed until the page reports the real one
-PX_PER_STEP = 15.0  # the view shows as many steps as fit at this spacing, and follows the cursor
+PX_PER_STEP = 15.0  # the view shows as many steps as fit at this spacing (see paging.py)
 MIN_VIEW, MAX_VIEW = 30.0, 160.0
-PAGE_EDGE = 0.08  # the view turns a page when the cursor comes this close to its edge
-PAGE_LEAD = 0.2  # ... and puts the cursor this far from the edge it came from
 
 
 @dataclass(frozen=True)
@@ -151,7 +144,7 @@ def _traces(worlds: Mapping[str, WorldTrace], timeline: Timeline, plot_px: float
         else:
             trace["textposition"][k] = position
             trace["label_x"][k] = placer.extent(request, position)
-    _unlabel(traces["labelled"], traces["marks"])
+    unlabel(traces["labelled"], traces["marks"])
     for name in MARK_TRACES:
         _stack(traces[name])
     _add_ticks(traces, timeline)
@@ -201,7 +194,7 @@ def _mark_point(category, label: str) -> dict:
             "hoverlabel.bordercolor": category.color, "label_x": None}
 
 
-def _unlabel(labelled: dict, marks: dict, drop: Callable[[int], bool] | None = None) -> None:
+def unlabel(labelled: dict, marks: dict, drop: Callable[[int], bool] | None = None) -> None:
     """Move the labelled marks that `drop` picks (by default those whose label found no
     room) to the trace without labels, as marks without text.  A text trace must hold no
     empty text: plotly.js removes an empty point's <text> node and, when a later update
@@ -211,6 +204,11 @@ def _unlabel(labelled: dict, marks: dict, drop: Callable[[int], bool] | None = N
     for key, values in labelled.items():
         marks[key] += ["" if key == "text" else v for k, v in enumerate(values) if k in moved]
         labelled[key] = [v for k, v in enumerate(values) if k not in moved]
+
+
+def plotly_keys(trace: dict) -> dict:
+    """A data trace as plotly takes it: without the PYTHON_KEYS."""
+    return {k: v for k, v in trace.items() if k not in PYTHON_KEYS}
 
 
 RANK = {c.key: i for i, c in enumerate(CATEGORIES)}
@@ -291,63 +289,7 @@ def _add_windows(trace: dict, wt: WorldTrace) -> None:
             trace["y"] += [y, y, None]
 
 
-def page(traces: Mapping[str, dict], low: float, high: float) -> dict[str, dict]:
-    """The data traces cut to what lies between x = `low` and `high`: a live figure whose
-    axis stays on one page of the run draws only that page's points (plotly styles every point
-    it is given, on every redraw, whether the axis shows it or not)."""
-    paged = {}
-    for name, trace in traces.items():
-        if name in POINT_TRACES:
-            keep = [k for k, x in enumerate(trace["x"]) if low <= x <= high]
-        elif name in SEGMENT_TRACES:
-            keep = [k for start in _segments_within(trace["x"], low, high)
-                    for k in range(start, start + 3)]
-        else:
-            paged[name] = trace
-            continue
-        paged[name] = {key: [values[k] for k in keep] if isinstance(values, list) else values
-                       for key, values in trace.items()}
-    return paged
-
-
-def clip_labels(traces: dict[str, dict], low: float, high: float) -> None:
-    """Leave the labels that reach past x = `low` or `high` out of a page of the run (their
-    marks stay, without text): plotly clips a label at the edge of the plot, and a cut "EOI"
-    reads "OI"."""
-    labelled, marks = dict(traces["labelled"]), dict(traces["marks"])
-    reach = labelled["label_x"]
-    _unlabel(labelled, marks, lambda k: not low <= reach[k][0] <= reach[k][1] <= high)
-    traces["labelled"], traces["marks"] = labelled, marks
-
-
-def _segments_within(xs: Sequence[float], low: float, high: float) -> list[int]:
-    """The first index of each (x, x', None) segment that reaches into [low, high]."""
-    return [start for start in range(0, len(xs), 3)
-            if min(xs[start], xs[start + 1]) <= high and max(xs[start], xs[start + 1]) >= low]
-
-
-# -- the view and the step cursor --------------------------------------------------------------
-
-
-def view_range(data: SequenceData, x: float,
-               current: Sequence[float] | None = None) -> list[float]:
-    """The x range that shows step position `x`: always `view_width` steps wide.
-
-    With `current`, the view the figure shows now, the view stays put while `x` is well inside
-    it, and otherwise turns a page, leaving the cursor `PAGE_LEAD` of a view from the edge it
-    came from; without, the cursor sits at 60 % of the view.  A run that fits starts at -1."""
-    view = data.view_width
-    highest = max(-1.0, data.timeline.width + 0.5 - view)
-    if current is not None and abs(current[1] - current[0] - view) < 1e-9:
-        left = current[0]
-        edge = PAGE_EDGE * view
-        if left + edge <= x <= left + view - edge and -1.0 <= left <= highest:
-            return [left, left + view]
-        left = x - PAGE_LEAD * view if x > left + view - edge else x - (1 - PAGE_LEAD) * view
-    else:
-        left = x - 0.6 * view
-    left = min(max(-1.0, left), highest)
-    return [left, left + view]
+# -- the step cursor, on a view ---------------------------------------------------------------
 
 
 def titles(data: SequenceData, view: Sequence[float]) -> dict:
@@ -365,7 +307,7 @@ def titles(data: SequenceData, view: Sequence[float]) -> dict:
         texts.append(_fit(text, TITLE_SIZES[0], data.plot_px))
     ys = [lane_y(w, "L2") + TITLE_OFFSET for w in WORLDS]
     xs = [left] * len(WORLDS)
-    # The status note only when there is one: a text trace holds no empty text (see _unlabel).
+    # The status note only when there is one: a text trace holds no empty text (see unlabel).
     if note := _status_note(data):
         texts.append(note)
         ys.append(lane_y(WORLDS[0], "L2") + TITLE_OFFSET)
@@ -400,15 +342,13 @@ def _status_note(data: SequenceData) -> str:
     return " · ".join(notes)
 
 
-def cursor(data: SequenceData, world: str, index: int,
-           current: Sequence[float] | None = None) -> tuple[dict, dict]:
-    """(trace data for CURSOR_TRACES by name, layout changes) showing step `index` of `world`,
-    the view turning a page from `current` if it must (see view_range)."""
+def cursor_traces(data: SequenceData, world: str, index: int, view: Sequence[float]) -> dict:
+    """Trace data for CURSOR_TRACES by name, showing step `index` of `world` on `view` (the x
+    range shown: see paging.view_range)."""
     bottom, top = y_span()
     x, y = data.worlds[world].position(index)
-    view = view_range(data, x, current)
     end = max(data.timeline.width, view[1]) + 5
-    traces = {
+    return {
         "titles": titles(data, view),
         # Dims whatever happens after the current step, in both worlds (same guest time).
         "veil": {"x": [x + 0.5, end, end, x + 0.5, x + 0.5],
@@ -416,4 +356,3 @@ def cursor(data: SequenceData, world: str, index: int,
         "cursor": {"x": [x, x], "y": [bottom, top]},
         "focus": {"x": [x], "y": [y]},
     }
-    return traces, {"xaxis.range": view}

@@ -18,8 +18,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from .figure import new_figure
+from .paging import cursor
 from .runs import Source, runs_of
-from .sequence import CURSOR_TRACES, TRACE_INDEX, SequenceData, build, cursor
+from .sequence import CURSOR_TRACES, TRACE_INDEX, SequenceData, build
 
 MAX_FRAMES = 300  # a long run animates every k-th step, so the HTML stays small
 FRAME_MS = 400

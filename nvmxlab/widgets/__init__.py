@@ -8,10 +8,10 @@
 
 from __future__ import annotations
 
+from ..views.snapshot import Snapshot, take
 from .compare import CompareView
 from .controls import SPECS, make_controls
 from .lab import Lab
 from .player import Player
-from .snapshot import Snapshot, take
 
 __all__ = ["SPECS", "CompareView", "Lab", "Player", "Snapshot", "make_controls", "take"]

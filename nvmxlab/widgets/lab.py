@@ -5,87 +5,67 @@ share string and the comparison view, as one widget.
     >>> lab = Lab("seed-interrupt")      # a bundled name, a TOML path, a Scenario or "nvmx1:…"
     >>> lab.controls["vmcs12.ack_interrupt_on_exit"].value = True   # re-runs and redraws
     >>> lab.result.l1_view               # the current nested run
+    >>> lab.state                        # what it shows, without a widget (views/labstate.py)
+
+The widgets hold no state of their own: each observer hands the learner's action to
+`lab.state`, whose answer (`Changed`) says which panels to draw again.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import html
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import ipywidgets as w
 
-from .. import share
-from ..limits import describe, shown
 from ..result import Result
 from ..scenario import Scenario, ScenarioError
-from ..scenarios import resolve
 from ..views.explain import step_html
-from ..views.figure import MARGIN_X, LiveFigure
+from ..views.figure import LiveFigure
+from ..views.labstate import WORLDS, Changed, LabState
 from ..views.legend import legend_html
-from ..views.sequence import PLOT_PX, relabel
+from ..views.snapshot import Snapshot
 from ..views.stategraph import MARGIN as GRAPH_MARGIN
 from ..views.stategraph import PLOT_WIDTH as GRAPH_PLOT_PX
-from ..views.stategraph import apply_graph, new_graph_figure, show_graph_step
+from ..views.stategraph import StateGraph, apply_graph, new_graph_figure, show_graph_step
 from . import controls as ctl
 from . import status
 from .compare import CompareView
 from .fit import FitWidth
 from .player import Player
-from .snapshot import Snapshot, take
-
-WORLDS = (("nested", "nested"), ("bare metal", "bare"))
-
-
-def opening(source: str | Path | Scenario, step: int | None, world: str | None
-            ) -> tuple[Scenario, int | None, str]:
-    """The scenario, step and world a Lab opens on; a share string brings its own step and
-    world, which explicit arguments override.  Bad arguments are a ScenarioError."""
-    if world is not None and world not in dict(WORLDS).values():
-        raise ScenarioError("Lab()", "world", f"unknown world {shown(world)}", "nested, bare")
-    if step is not None and (not isinstance(step, int) or isinstance(step, bool) or step < 0):
-        raise ScenarioError("Lab()", "step", f"expected a step number, got {describe(step)}",
-                            "an integer >= 0, or None for the step where the story starts")
-    if isinstance(source, str) and share.is_shared(source):
-        shared = share.decode(source)
-        return shared.scenario, step if step is not None else shared.step, \
-            world or shared.mode or "nested"
-    return resolve(source), step, world or "nested"
-
 
 GRAPH_PX = round(GRAPH_PLOT_PX + GRAPH_MARGIN["l"] + GRAPH_MARGIN["r"])
 GRAPH_TITLE = "vCPU states: every state this run passes through, and how often (open to see)"
-WIDTH_SLACK = 40  # px the plot's width may change by without a redraw: a scrollbar, say
 
 
 class Lab(w.VBox):
-    """The whole lab as one widget; see the module docstring."""
+    """The whole lab as one widget; see the module docstring.  What it shows is `state`
+    (views/labstate.py): each observer hands the learner's action to it, then draws what the
+    action changed."""
 
     def __init__(self, scenario: str | Path | Scenario = "seed-interrupt", *,
                  step: int | None = None, world: str | None = None):
-        self.error: str | None = None
+        self._error: str | None = None
+        self.state: LabState | None = None
         try:
-            base, step, self.world = opening(scenario, step, world)
+            self.state = LabState.open(scenario, step=step, world=world)
         except ScenarioError as refusal:
             # In a notebook: the message in the lab's place, not a traceback (`lab.error`).
-            self.error = str(refusal)
-            super().__init__([w.HTML(status.cannot_open(self.error))])
+            self._error = str(refusal)
+            super().__init__([w.HTML(status.cannot_open(self._error))])
             self.add_class("nvmx-lab")
             return
-        self.base = base
-        self.plot_px = PLOT_PX  # until the page reports the lab's real width
-        self.snapshot: Snapshot = take(base)
-        index = self._opening(step)
+        state = self.state
         self._quiet = False  # set while the lab moves its own widgets
-        self.controls = ctl.make_controls(base)
-        self.diagram = LiveFigure(self.snapshot.sequence, self.world, index)
+        self.controls = ctl.make_controls(state.base)
+        self.diagram = LiveFigure(state.snapshot.sequence, state.world, state.step)
         self.figure = self.diagram.widget
-        self._step = index
-        self.graph = new_graph_figure(self.snapshot.graphs[self.world], index, widget=True)
-        self.player = Player(self.snapshot.steps(self.world), index)
-        self.world_toggle = w.ToggleButtons(options=WORLDS, value=self.world,
+        self.graph = new_graph_figure(self._graph, state.step, widget=True)
+        self.player = Player(state.steps, state.step)
+        self.world_toggle = w.ToggleButtons(options=WORLDS, value=state.world,
                                             description="step through",
                                             style={"description_width": "initial"})
         self.header, self.status = w.HTML(), w.HTML()
@@ -99,33 +79,60 @@ class Lab(w.VBox):
         super().__init__(self._children())
         self._add_classes()
         self._observe()
-        # The figures were made at `index`: no message for them now, which a page could get
-        # while it is still drawing them (plotly's view then fails and draws nothing).
+        # The figures were made at the opening step: no message for them now, which a page
+        # could get while it is still drawing them (plotly's view then fails and draws nothing).
         self._show_panels()
 
     # -- what the learner reads -------------------------------------------------------------
     @property
+    def error(self) -> str | None:
+        """Why the lab could not open, or the last change was not made (None: it was)."""
+        return self._error if self.state is None else self.state.error
+
+    @property
+    def base(self) -> Scenario:
+        """The scenario the controls edit: the one opened, or the last share string pasted."""
+        return self.state.base
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.state.snapshot
+
+    @property
+    def world(self) -> str:
+        return self.state.world
+
+    @property
+    def plot_px(self) -> float:
+        return self.state.plot_px
+
+    @property
     def scenario(self) -> Scenario:
         """The configuration now shown (the base scenario with the controls' edits)."""
-        return self.snapshot.scenario
+        return self.state.scenario
 
     @property
     def result(self) -> Result:
         """The current nested run."""
-        return self.snapshot.nested
+        return self.state.nested
 
     @property
     def bare(self) -> Result:
-        return self.snapshot.bare
+        return self.state.bare
 
     @property
     def step(self) -> int:
         """The step shown (the slider follows it)."""
-        return self._step
+        return self.state.step
 
     @property
     def share_string(self) -> str:
-        return share.encode(self.scenario, step=self.step, mode=self.world)
+        return self.state.share_string
+
+    @property
+    def _graph(self) -> StateGraph:
+        """The state graph of the world shown."""
+        return self.state.snapshot.graphs[self.state.world]
 
     # -- layout ------------------------------------------------------------------------------
     def _children(self) -> list[w.Widget]:
@@ -156,68 +163,12 @@ class Lab(w.VBox):
         self.player.add_class("nvmx-player")
 
     def _observe(self) -> None:
-        for widget in self.controls.values():
-            widget.observe(self._on_control, "value")
+        for key, widget in self.controls.items():
+            widget.observe(partial(self._on_control, key), "value")
         self.player.slider.observe(self._on_slider, "value")
         self.world_toggle.observe(self._on_world, "value")
         self.share_box.observe(self._on_share, "value")
         self.fit.observe(self._on_width, "width")
-
-    # -- a new configuration ---------------------------------------------------------------------
-    def _on_control(self, change: dict) -> None:
-        if not self._quiet:
-            self.rerun()
-
-    def rerun(self) -> None:
-        """Apply the controls' values: run both worlds again and redraw everything."""
-        values = {key: widget.value for key, widget in self.controls.items()}
-        edits: dict[str, object] = {}
-        sources: dict[str, str] = {}  # which control asked for each edit, for an error
-        for key, asked in ctl.edits_by_control(self.base, values).items():
-            edits.update(asked)
-            label = self.controls[key].description
-            sources.update(dict.fromkeys(asked, f"the lab control {label!r}"))
-        try:
-            scenario = self.base.with_overrides(edits, source=sources)
-        except ScenarioError as refusal:
-            self._fail(str(refusal), status.refused(str(refusal)))
-            return
-        try:
-            snapshot = take(scenario, self.plot_px)
-        except Exception as error:  # noqa: BLE001 - shown in the panel, never a traceback
-            self._fail(f"{type(error).__name__}: {error}", status.engine_failed(error))
-            return
-        # A learner who has not moved sees the new run's story too; one who has stays put.
-        moved = self.step != self._opening(None)
-        self.snapshot = snapshot
-        self._show_run(self._opening(self.step if moved else None))
-
-    def _fail(self, message: str, panel: str) -> None:
-        self.error = message
-        self.status.value = panel
-
-    def _show_run(self, index: int) -> None:
-        """Show the snapshot's run at step `index` in every panel, in one go.
-
-        Nothing waits for the page: each widget's update is a message sent in this order, the
-        diagram's first (what a learner watches after a click), and the page applies them in
-        the order they were sent.  Handlers run one at a time, so after any number of quick
-        clicks the last message of every panel is the last click's."""
-        self.error = None
-        self._step = index
-        snap = self.snapshot
-        self.diagram.show_run(snap.sequence, self.world, index)
-        self._reset_player(index)
-        apply_graph(self.graph, snap.graphs[self.world], index)
-        self._show_panels()
-
-    def _show_panels(self) -> None:
-        """The header, the verdict, the comparison and the step's text for the run shown."""
-        snap = self.snapshot
-        self.header.value = _header(snap.scenario)
-        self.status.value = status.verdict(snap)
-        self.compare.show(snap.scenario, snap.comparison)
-        self._show_text(self.step)
 
     @contextmanager
     def _quietly(self) -> Iterator[None]:
@@ -229,61 +180,104 @@ class Lab(w.VBox):
         finally:
             self._quiet = False
 
-    def _reset_player(self, index: int) -> None:
-        with self._quietly():
-            self.player.reset(self.snapshot.steps(self.world), index)
+    # -- the learner's actions -------------------------------------------------------------------
+    def _on_control(self, key: str, change: dict) -> None:
+        if not self._quiet:
+            self._draw(self.state.set_control(key, change["new"]))
 
-    def _clamp(self, step: int) -> int:
-        return min(max(step, 0), self.snapshot.steps(self.world) - 1)
+    def rerun(self) -> None:
+        """Apply the controls' values: run both worlds again and redraw everything."""
+        self._draw(self.state.set_controls(ctl.values(self.controls)))
 
-    def _opening(self, step: int | None) -> int:
-        """`step` (clamped to the run), or without one the step the run's story starts at."""
-        if step is None:
-            return self.snapshot.sequence.worlds[self.world].story_step
-        return self._clamp(step)
-
-    # -- a new step -----------------------------------------------------------------------------
     def _on_slider(self, change: dict) -> None:
         if not self._quiet:
             self.show_step(change["new"])
 
     def show_step(self, index: int) -> None:
         """Move the highlight to step `index`: no engine run, only the precomputed trace."""
-        index = self._clamp(index)
-        self._step = index
-        if self.player.value != index:
-            with self._quietly():
-                self.player.slider.value = index
-        snap = self.snapshot
-        self.diagram.show_step(snap.sequence, self.world, index)
-        show_graph_step(self.graph, snap.graphs[self.world], index)
-        self._show_text(index)
+        self._draw(self.state.set_step(index))
 
-    def _show_text(self, index: int) -> None:
-        wt = self.snapshot.sequence.worlds[self.world]
-        self.step_text.value = step_html(self.world, wt.events[index], wt.states[index],
-                                         len(wt.events))
-        with self._quietly():
-            self.share_box.value = self.share_string
+    def _on_world(self, change: dict) -> None:
+        if not self._quiet:
+            self._draw(self.state.set_world(change["new"]))
+
+    def _on_share(self, change: dict) -> None:
+        if not self._quiet:
+            self._draw(self.state.paste(change["new"]))
+
+    def restore(self, text: str) -> None:
+        """Show what a share string describes: its scenario, settings, step and world.  A bad
+        one leaves the lab as it was, its panel saying why (the box keeps what was pasted)."""
+        self._draw(self.state.restore(text))
 
     def _on_width(self, change: dict) -> None:
         """The page reported the lab's width: show as many steps as fit, labels placed for it."""
-        plot_px = max(change["new"] - MARGIN_X, 200)
-        if abs(plot_px - self.plot_px) < WIDTH_SLACK:
-            return
-        self.plot_px = plot_px
-        sequence = relabel(self.snapshot.sequence, plot_px)
-        self.snapshot = dataclasses.replace(self.snapshot, sequence=sequence)
-        self.diagram.replot(sequence, self.world, self.step)
+        self._draw(self.state.set_width(change["new"]))
 
-    def _on_world(self, change: dict) -> None:
-        if self._quiet:
-            return
-        self.world = change["new"]
-        index = self._clamp(self.step)
-        apply_graph(self.graph, self.snapshot.graphs[self.world], index)
-        self._reset_player(index)
-        self.show_step(index)
+    # -- drawing what changed --------------------------------------------------------------------
+    def _draw(self, changed: Changed) -> None:
+        if Changed.PROBLEM in changed:
+            self._show_problem()
+        if Changed.CONTROLS in changed:
+            with self._quietly():
+                ctl.sync(self.controls, self.state.base)
+                self.world_toggle.value = self.state.world
+        if Changed.RUN in changed:
+            self._show_run()
+        elif Changed.WORLD in changed:
+            apply_graph(self.graph, self._graph, self.state.step)
+            self._reset_player()
+        if Changed.STEP in changed:
+            self._show_step()
+        if Changed.WIDTH in changed:
+            self.diagram.replot(self.snapshot.sequence, self.world, self.step)
+
+    def _show_problem(self) -> None:
+        problem = self.state.problem
+        self.status.value = (status.engine_failed(problem.failure) if problem.failure
+                             else status.refused(problem.message, problem.what))
+
+    def _show_run(self) -> None:
+        """Show the state's run at its step in every panel, in one go.
+
+        Nothing waits for the page: each widget's update is a message sent in this order, the
+        diagram's first (what a learner watches after a click), and the page applies them in
+        the order they were sent.  Handlers run one at a time, so after any number of quick
+        clicks the last message of every panel is the last click's."""
+        state = self.state
+        self.diagram.show_run(state.snapshot.sequence, state.world, state.step)
+        self._reset_player()
+        apply_graph(self.graph, self._graph, state.step)
+        self._show_panels()
+
+    def _show_panels(self) -> None:
+        """The header, the verdict, the comparison and the step's text for the run shown."""
+        snap = self.snapshot
+        self.header.value = _header(snap.scenario)
+        self.status.value = status.verdict(snap)
+        self.compare.show(snap.scenario, snap.comparison)
+        self._show_text()
+
+    def _show_step(self) -> None:
+        state = self.state
+        if self.player.value != state.step:
+            with self._quietly():
+                self.player.slider.value = state.step
+        self.diagram.show_step(state.snapshot.sequence, state.world, state.step)
+        show_graph_step(self.graph, self._graph, state.step)
+        self._show_text()
+
+    def _reset_player(self) -> None:
+        with self._quietly():
+            self.player.reset(self.state.steps, self.state.step)
+
+    def _show_text(self) -> None:
+        state = self.state
+        wt = state.snapshot.sequence.worlds[state.world]
+        self.step_text.value = step_html(state.world, wt.events[state.step],
+                                         wt.states[state.step], len(wt.events))
+        with self._quietly():
+            self.share_box.value = state.share_string
 
     def close(self) -> None:
         """Close the lab and every widget in it (a notebook re-running its cell frees them)."""
@@ -298,35 +292,6 @@ class Lab(w.VBox):
         for child in self.children:
             close_tree(child)
         super().close()
-
-    # -- share strings ---------------------------------------------------------------------------
-    def _on_share(self, change: dict) -> None:
-        text = change["new"].strip()
-        if self._quiet or text == self.share_string:
-            return
-        self.restore(text)
-
-    def restore(self, text: str) -> None:
-        """Show what a share string describes: its scenario, settings, step and world.  A bad
-        one leaves the lab as it was, its panel saying why (the box keeps what was pasted)."""
-        try:
-            if not share.is_shared(text):
-                raise ScenarioError("the share box", "share string", "not a share string: "
-                                    f"{shown(text)}", "a string starting with nvmx1:, whole")
-            shared = share.decode(text)
-            snapshot = take(shared.scenario, self.plot_px)
-        except ScenarioError as refusal:
-            self._fail(str(refusal), status.refused(str(refusal), "This share string"))
-            return
-        except Exception as error:  # noqa: BLE001 - shown in the panel, never a traceback
-            self._fail(f"{type(error).__name__}: {error}", status.engine_failed(error))
-            return
-        self.base, self.snapshot = shared.scenario, snapshot
-        with self._quietly():
-            ctl.sync(self.controls, self.base)
-            self.world = shared.mode or "nested"
-            self.world_toggle.value = self.world
-        self._show_run(self._opening(shared.step))
 
 
 # A FigureWidget inside a flex box would shrink to plotly's 700 px default: make the figures

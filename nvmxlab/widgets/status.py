@@ -6,8 +6,8 @@ import html
 
 from ..bugs import BUGS
 from ..result import Result
+from ..views.snapshot import Snapshot
 from ..views.style import OKABE_ITO
-from .snapshot import Snapshot
 
 GOOD, BAD = OKABE_ITO["bluish_green"], OKABE_ITO["vermillion"]
 

@@ -17,9 +17,9 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator
 
 from nvmxlab.views.figure import MARGIN_X, WIDGET_TRACES
+from nvmxlab.views.labstate import WIDTH_SLACK
 from nvmxlab.views.sequence import MAX_VIEW, MIN_VIEW, PX_PER_STEP, TRACE_INDEX
 from nvmxlab.views.stategraph import GRAPH_INDEX
-from nvmxlab.widgets.lab import WIDTH_SLACK
 
 from .jupyterlab import LabPage, open_page, scratch_folder, write_notebook
 from .latency import (

@@ -23,7 +23,7 @@ from nvmxlab.bugs import BUGS
 from nvmxlab.views.legend import BANDS
 from nvmxlab.views.sequence import TRACE_INDEX
 from nvmxlab.views.style import CATEGORIES
-from nvmxlab.widgets.timing import CHOICES
+from nvmxlab.views.timing import CHOICES
 
 from . import actions
 from .labview import (

@@ -7,9 +7,10 @@ import pytest
 
 import nvmxlab
 from nvmxlab import share
+from nvmxlab.views import timing
 from nvmxlab.views.figure import WIDGET_TRACES
 from nvmxlab.views.sequence import MARK_TRACES
-from nvmxlab.widgets import Lab, timing
+from nvmxlab.widgets import Lab
 
 # control key → (a value to switch to, what the scenario must then say)
 SWITCHES = {

@@ -8,7 +8,8 @@ import nvmxlab
 from nvmxlab.views import runs_of, state_graph_figure
 from nvmxlab.views.figure import new_figure
 from nvmxlab.views.labels import text_offset, text_px
-from nvmxlab.views.sequence import MARK_TRACES, build, cursor
+from nvmxlab.views.paging import cursor
+from nvmxlab.views.sequence import MARK_TRACES, build
 from nvmxlab.views.stategraph import (
     LINE_PX,
     PLOT_WIDTH,

@@ -12,8 +12,9 @@ import nvmxlab
 from nvmxlab.trace import Event
 from nvmxlab.views import sequence_figure
 from nvmxlab.views.classify import classify
-from nvmxlab.views.figure import PAGE_MARGIN, WIDGET_TRACES, LiveFigure, new_figure
-from nvmxlab.views.sequence import MARK_TRACES, MAX_EVENTS, TRACE_INDEX, build, page
+from nvmxlab.views.figure import WIDGET_TRACES, LiveFigure, new_figure
+from nvmxlab.views.paging import PAGE_MARGIN, page
+from nvmxlab.views.sequence import MARK_TRACES, MAX_EVENTS, TRACE_INDEX, build
 from nvmxlab.views.style import CATEGORIES, CATEGORY, GREY, LIGHT_GREY, OKABE_ITO, lane_y
 
 from .conftest import mark_points

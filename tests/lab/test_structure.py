@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import plotly.graph_objects as go
 
+from nvmxlab.views import stategraph
 from nvmxlab.widgets import Lab
 
 
@@ -57,3 +60,17 @@ def test_importing_the_views_does_not_import_networkx():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+STATE_GRAPH_MODULES = ("geometry", "layout", "edges", "graph", "ring", "figure")
+
+
+def test_the_state_graphs_modules_import_one_way():
+    # Each module of the state graph imports only those listed before it (one idea a module).
+    folder = Path(stategraph.__file__).parent
+    for k, name in enumerate(STATE_GRAPH_MODULES):
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        siblings = {node.module for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.level == 1}
+        assert siblings <= set(STATE_GRAPH_MODULES[:k]), (name, siblings)
+    assert {p.stem for p in folder.glob("*.py")} == {"__init__", *STATE_GRAPH_MODULES}

@@ -15,8 +15,8 @@ from .. import engine
 from ..checker import Comparison, compare
 from ..result import Result
 from ..scenario import Scenario
-from ..views.sequence import PLOT_PX, SequenceData, build
-from ..views.stategraph import StateGraph, state_graph
+from .sequence import PLOT_PX, SequenceData, build
+from .stategraph import StateGraph, state_graph
 
 
 @dataclass(frozen=True)

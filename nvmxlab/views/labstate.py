@@ -1,0 +1,242 @@
+"""The lab's state, without a widget: what it shows and what each of the learner's actions does
+to it.  `widgets/lab.py` is a shell over this: its observers call an action, then draw what
+the action says changed.
+
+    >>> state = LabState.open("seed-interrupt")
+    >>> state.set_control("vmcs12.ack_interrupt_on_exit", True)   # runs both worlds again
+    <Changed.RUN: 1>
+    >>> state.comparison.ok, state.step, state.share_string
+
+The state is the base scenario (what the lab was opened with, or the last share string pasted),
+the controls' values, the snapshot of the configuration they make (both runs, their diagram
+data, the comparison, the state graphs), the world stepped through, the step, the width the
+diagram's labels are placed for, and the last problem.  A refused action leaves the rest as it
+was: the lab still shows its last run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import share
+from ..checker import Comparison
+from ..limits import describe, shown
+from ..result import Result
+from ..scenario import Scenario, ScenarioError
+from ..scenarios import resolve
+from .figure import MARGIN_X
+from .sequence import PLOT_PX, relabel
+from .settings import SETTING, edits_by_control, values_of
+from .snapshot import Snapshot, take
+
+WORLDS = (("nested", "nested"), ("bare metal", "bare"))  # (what the toggle says, world)
+WIDTH_SLACK = 40  # px the plot's width may change by without a redraw: a scrollbar, say
+MIN_PLOT_PX = 200
+
+
+class Changed(enum.Flag):
+    """What an action changed, so that the shell redraws that and nothing else."""
+
+    NOTHING = 0
+    RUN = enum.auto()  # a new snapshot: every panel, at `step`
+    CONTROLS = enum.auto()  # the controls and the world toggle must show `values` and `world`
+    WORLD = enum.auto()  # another world to step through (the same run)
+    STEP = enum.auto()  # the step moved (the same run)
+    WIDTH = enum.auto()  # the diagram's labels were placed anew for `plot_px`
+    PROBLEM = enum.auto()  # refused, or the engine failed: only the status panel says so
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the last action was not carried out: a refusal naming its source, or an engine
+    failure (a bug in nvmxlab)."""
+
+    message: str  # what `Lab.error` says
+    what: str = "This combination"  # what was refused, as the status panel names it
+    failure: BaseException | None = None  # the engine's exception, when it failed
+
+
+def opening(source: str | Path | Scenario, step: int | None, world: str | None
+            ) -> tuple[Scenario, int | None, str]:
+    """The scenario, step and world a lab opens on; a share string brings its own step and
+    world, which explicit arguments override.  Bad arguments are a ScenarioError."""
+    if world is not None and world not in dict(WORLDS).values():
+        raise ScenarioError("Lab()", "world", f"unknown world {shown(world)}", "nested, bare")
+    if step is not None and (not isinstance(step, int) or isinstance(step, bool) or step < 0):
+        raise ScenarioError("Lab()", "step", f"expected a step number, got {describe(step)}",
+                            "an integer >= 0, or None for the step where the story starts")
+    if isinstance(source, str) and share.is_shared(source):
+        shared = share.decode(source)
+        return shared.scenario, step if step is not None else shared.step, \
+            world or shared.mode or "nested"
+    return resolve(source), step, world or "nested"
+
+
+class LabState:
+    """See the module docstring.  Every action returns what it changed."""
+
+    def __init__(self, base: Scenario, step: int | None = None, world: str = "nested",
+                 plot_px: float = PLOT_PX):
+        self.base = base
+        self.values: dict[str, object] = values_of(base)
+        self.world = world
+        self.plot_px = plot_px
+        self.snapshot: Snapshot = take(base, plot_px)
+        self.problem: Problem | None = None
+        self.step = self._opening(step)
+
+    @classmethod
+    def open(cls, source: str | Path | Scenario = "seed-interrupt", *,
+             step: int | None = None, world: str | None = None) -> LabState:
+        """The state a lab opens on (see `opening`); bad arguments are a ScenarioError."""
+        base, step, world = opening(source, step, world)
+        return cls(base, step, world)
+
+    # -- what the lab shows ------------------------------------------------------------------
+    @property
+    def scenario(self) -> Scenario:
+        """The configuration shown: the base scenario with the controls' edits."""
+        return self.snapshot.scenario
+
+    @property
+    def nested(self) -> Result:
+        return self.snapshot.nested
+
+    @property
+    def bare(self) -> Result:
+        return self.snapshot.bare
+
+    @property
+    def comparison(self) -> Comparison:
+        """The verdict: the nested run against bare metal."""
+        return self.snapshot.comparison
+
+    @property
+    def error(self) -> str | None:
+        return self.problem.message if self.problem else None
+
+    @property
+    def steps(self) -> int:
+        """How many steps of the world shown there are to step through."""
+        return self.snapshot.steps(self.world)
+
+    @property
+    def share_string(self) -> str:
+        return share.encode(self.scenario, step=self.step, mode=self.world)
+
+    def _clamp(self, step: int) -> int:
+        return min(max(step, 0), self.steps - 1)
+
+    def _opening(self, step: int | None) -> int:
+        """`step` (clamped to the run), or without one the step the run's story starts at."""
+        if step is None:
+            return self.snapshot.sequence.worlds[self.world].story_step
+        return self._clamp(step)
+
+    # -- a new configuration -----------------------------------------------------------------
+    def set_control(self, key: str, value: object) -> Changed:
+        """One control set to `value`: run both worlds again with every control's edits."""
+        if key not in SETTING:
+            raise KeyError(f"no lab control {key!r}; the controls: {', '.join(SETTING)}")
+        return self.set_controls({**self.values, key: value})
+
+    def set_controls(self, values: Mapping[str, object]) -> Changed:
+        """The controls' values (all of them, by key): run both worlds again.  A refused edit
+        names the control that asked for it; the controls keep the values asked for."""
+        self.values = dict(values)
+        edits: dict[str, object] = {}
+        sources: dict[str, str] = {}  # which control asked for each edit, for an error
+        for key, asked in edits_by_control(self.base, self.values).items():
+            edits.update(asked)
+            sources.update(dict.fromkeys(asked, f"the lab control {SETTING[key].label!r}"))
+        try:
+            scenario = self.base.with_overrides(edits, source=sources)
+        except ScenarioError as refusal:
+            return self._refuse(Problem(str(refusal)))
+        snapshot = self._take(scenario)
+        if snapshot is None:
+            return Changed.PROBLEM
+        # A learner who has not moved sees the new run's story too; one who has stays put.
+        moved = self.step != self._opening(None)
+        self._show(snapshot, self.step if moved else None)
+        return Changed.RUN
+
+    def paste(self, text: str) -> Changed:
+        """What the share box got: nothing to do for the string it shows, else `restore`."""
+        text = text.strip()
+        return Changed.NOTHING if text == self.share_string else self.restore(text)
+
+    def restore(self, text: str) -> Changed:
+        """Show what a share string describes: its scenario, settings, step and world.  A bad
+        one leaves the state as it was, the problem naming the share box."""
+        what = "This share string"
+        try:
+            if not share.is_shared(text):
+                raise ScenarioError("the share box", "share string", "not a share string: "
+                                    f"{shown(text)}", "a string starting with nvmx1:, whole")
+            shared = share.decode(text)
+        except ScenarioError as refusal:
+            return self._refuse(Problem(str(refusal), what))
+        snapshot = self._take(shared.scenario, what)
+        if snapshot is None:
+            return Changed.PROBLEM
+        self.base, self.values = shared.scenario, values_of(shared.scenario)
+        self.world = shared.mode or "nested"
+        self._show(snapshot, shared.step)
+        return Changed.CONTROLS | Changed.RUN
+
+    def _take(self, scenario: Scenario, what: str = "This combination") -> Snapshot | None:
+        try:
+            return take(scenario, self.plot_px)
+        except ScenarioError as refusal:
+            self._refuse(Problem(str(refusal), what))
+        except Exception as error:  # noqa: BLE001 - shown in the panel, never a traceback
+            self._refuse(Problem(f"{type(error).__name__}: {error}", what, error))
+        return None
+
+    def _refuse(self, problem: Problem) -> Changed:
+        self.problem = problem
+        return Changed.PROBLEM
+
+    def _show(self, snapshot: Snapshot, step: int | None) -> None:
+        self.snapshot, self.problem = snapshot, None
+        self.step = self._opening(step)
+
+    # -- the same run, another view ----------------------------------------------------------
+    def set_world(self, world: str) -> Changed:
+        """Step through the other world's run, at the same step number (clamped)."""
+        if world not in dict(WORLDS).values():
+            raise ValueError(f"unknown world {world!r}: nested, bare")
+        if world == self.world:
+            return Changed.NOTHING
+        self.world = world
+        self.step = self._clamp(self.step)
+        return Changed.WORLD | Changed.STEP
+
+    def set_step(self, step: int) -> Changed:
+        """Show step `step` (clamped to the run): no engine run, only the precomputed trace."""
+        step = self._clamp(step)
+        if step == self.step:
+            return Changed.NOTHING
+        self.step = step
+        return Changed.STEP
+
+    def play_step(self, delta: int = 1) -> Changed:
+        """What Play does each tick, and the step buttons: `delta` steps on, never past
+        either end of the run."""
+        return self.set_step(self.step + delta)
+
+    def set_width(self, lab_px: float) -> Changed:
+        """The page reported the lab's width: place the diagram's labels for it, unless the
+        plot's width changed by less than WIDTH_SLACK."""
+        plot_px = max(lab_px - MARGIN_X, MIN_PLOT_PX)
+        if abs(plot_px - self.plot_px) < WIDTH_SLACK:
+            return Changed.NOTHING
+        self.plot_px = plot_px
+        sequence = relabel(self.snapshot.sequence, plot_px)
+        self.snapshot = dataclasses.replace(self.snapshot, sequence=sequence)
+        return Changed.WIDTH
