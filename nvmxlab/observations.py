@@ -13,7 +13,7 @@ is, at the same point of L2's progress (`l2_retired`); `progress_free()` drops t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import ClassVar
 
 from .vmx import HLT, NMI_VECTOR, EventInfo, ExitReason
@@ -26,8 +26,18 @@ VIA_EXIT = "exit"
 
 def _event(info: EventInfo | None) -> EventInfo | None:
     """The architectural contents of an interruption-information field only: an observation
-    holds no raise ids or APIC (invisible to guests, and not reproducible in a repr)."""
-    return None if info is None else EventInfo(info.vector, info.type)
+    holds no raise ids or APIC (invisible to guests, and not reproducible in a repr).  One
+    shared instance per (vector, type): built at every exit L1 sees."""
+    if info is None:
+        return None
+    key = (info.vector, info.type)
+    bare = _EVENTS.get(key)
+    if bare is None:
+        bare = _EVENTS[key] = EventInfo(info.vector, info.type)
+    return bare
+
+
+_EVENTS: dict[tuple[int, str], EventInfo] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +92,12 @@ class ObservedExit:
     l2_retired: int
     kind: ClassVar[str] = "vmexit"
 
-    @classmethod
-    def from_vmcs(cls, vmcs) -> ObservedExit:
+    @staticmethod
+    def from_vmcs(vmcs) -> ObservedExit:
         """What L1 reads from `vmcs` (vmcs12) after an exit from L2."""
-        return cls(vmcs.exit_reason, _event(vmcs.exit_intr_info),
-                   _event(vmcs.idt_vectoring_info), vmcs.guest_activity, vmcs.guest_retired)
+        return _new_exit(vmcs.exit_reason, _event(vmcs.exit_intr_info),
+                         _event(vmcs.idt_vectoring_info), vmcs.guest_activity,
+                         vmcs.guest_retired)
 
     @property
     def halted(self) -> bool:
@@ -166,6 +177,28 @@ class ObservedNmi:
         return self
 
 
+def _exit_constructor():
+    """ObservedExit(...) without the frozen dataclass's __init__, which sets each field through
+    object.__setattr__ and costs twice as much: one is built at every exit L1 sees.  The slot
+    descriptors set the same five fields."""
+    reason, intr, idt, activity, retired = (getattr(ObservedExit, f.name).__set__
+                                            for f in fields(ObservedExit))
+    new = object.__new__
+
+    def new_exit(exit_reason, exit_intr_info, idt_vectoring_info, guest_activity_state,
+                 l2_retired) -> ObservedExit:
+        o = new(ObservedExit)
+        reason(o, exit_reason)
+        intr(o, exit_intr_info)
+        idt(o, idt_vectoring_info)
+        activity(o, guest_activity_state)
+        retired(o, l2_retired)
+        return o
+    return new_exit
+
+
+_new_exit = _exit_constructor()
+
 Observation = ObservedEntry | ObservedVmFail | ObservedExit | ObservedInterrupt | ObservedNmi
 # A step's observations, by level: (("L1", ENTRY), ("L2", ENTRY)).
 Views = tuple[tuple[str, Observation], ...]
@@ -176,7 +209,14 @@ ENTRY_VIEWS: Views = (("L1", ENTRY), ("L2", ENTRY))
 
 
 def delivered(info: EventInfo, via: str = VIA_IDT) -> ObservedInterrupt | ObservedNmi:
-    """What a level observes of taking `info` (an interrupt or an NMI)."""
-    if info.type == "nmi":
-        return ObservedNmi(info.vector, via)
-    return ObservedInterrupt(info.vector, via)
+    """What a level observes of taking `info` (an interrupt or an NMI): one shared instance
+    per (type, vector, via), as a delivery is observed at most steps of a busy run."""
+    key = (info.type, info.vector, via)
+    seen = _DELIVERED.get(key)
+    if seen is None:
+        cls = ObservedNmi if info.type == "nmi" else ObservedInterrupt
+        seen = _DELIVERED[key] = cls(info.vector, via)
+    return seen
+
+
+_DELIVERED: dict[tuple[str, int, str], ObservedInterrupt | ObservedNmi] = {}
