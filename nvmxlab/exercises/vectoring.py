@@ -79,7 +79,7 @@ def _why(scenario, result, seen) -> tuple[str, ...]:
            "writes the vector into vmcs12's VM-entry interruption-information field and "
            "L0's prepare_vmcs02() copies it into vmcs02, so the CPU delivers it as part of the "
            "VM entry (SDM Vol. 3C §27.5, \"Event Injection\")."]
-    reasons = [o["reason"] for o in seen]
+    reasons = [o.exit_reason.name for o in seen]
     if "INTERRUPT_WINDOW" in reasons:
         why.append("L2 had IF = 0, so L1 could not inject yet: it set interrupt-window exiting "
                    "in vmcs12. L0 merges that control into vmcs02, and the window exit after "
