@@ -14,12 +14,15 @@ is, at the same point of L2's progress (`l2_retired`); `progress_free()` drops t
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from .vmx import HLT, NMI_VECTOR, EventInfo, ExitReason
 
+if TYPE_CHECKING:
+    from .vmcs import Vmcs
+
 # How a level received an interrupt or NMI: through its IDT, or in the VM exit that
-# delivered it (acknowledge interrupt on exit, NMI exiting: SDM 25.9.2, 28.2.2).
+# delivered it (acknowledge interrupt on exit, NMI exiting: SDM 25.9.2).
 VIA_IDT = "IDT"
 VIA_EXIT = "exit"
 
@@ -48,7 +51,7 @@ class ObservedEntry:
     kind: ClassVar[str] = "entry"
 
     def to_json(self) -> dict:
-        return {"kind": "entry"}
+        return {"kind": self.kind}
 
     def describe(self) -> str:
         return "a successful VM entry into L2"
@@ -69,7 +72,7 @@ class ObservedVmFail:
     kind: ClassVar[str] = "vmfail"
 
     def to_json(self) -> dict:
-        return {"kind": "vmfail", "error": self.vm_instruction_error}
+        return {"kind": self.kind, "error": self.vm_instruction_error}
 
     def describe(self) -> str:
         return f"VMfailValid (VM-instruction error {self.vm_instruction_error})"
@@ -93,7 +96,7 @@ class ObservedExit:
     kind: ClassVar[str] = "vmexit"
 
     @staticmethod
-    def from_vmcs(vmcs) -> ObservedExit:
+    def from_vmcs(vmcs: Vmcs) -> ObservedExit:
         """What L1 reads from `vmcs` (vmcs12) after an exit from L2."""
         return _new_exit(vmcs.exit_reason, _event(vmcs.exit_intr_info),
                          _event(vmcs.idt_vectoring_info), vmcs.guest_activity,
@@ -105,7 +108,7 @@ class ObservedExit:
 
     def to_json(self) -> dict:
         intr, idt = self.exit_intr_info, self.idt_vectoring_info
-        return {"kind": "vmexit", "reason": self.exit_reason.name,
+        return {"kind": self.kind, "reason": self.exit_reason.name,
                 "intr_info": intr and intr.to_json(), "idt_vectoring": idt and idt.to_json(),
                 "guest_activity_state": self.guest_activity_state,
                 "l2_retired": self.l2_retired}
@@ -140,8 +143,8 @@ class ObservedInterrupt:
 
     def to_json(self) -> dict:
         if self.via == VIA_EXIT:
-            return {"kind": "irq", "vector": self.vector, "via": VIA_EXIT}
-        return {"kind": "irq", "vector": self.vector}
+            return {"kind": self.kind, "vector": self.vector, "via": VIA_EXIT}
+        return {"kind": self.kind, "vector": self.vector}
 
     def describe(self) -> str:
         # One that came in a VM exit is not delivered again: the exit was the delivery (SDM
@@ -165,8 +168,8 @@ class ObservedNmi:
 
     def to_json(self) -> dict:
         if self.via == VIA_EXIT:
-            return {"kind": "nmi", "vector": self.vector, "via": VIA_EXIT}
-        return {"kind": "nmi", "vector": self.vector}
+            return {"kind": self.kind, "vector": self.vector, "via": VIA_EXIT}
+        return {"kind": self.kind, "vector": self.vector}
 
     def describe(self) -> str:
         if self.via == VIA_EXIT:
@@ -210,7 +213,7 @@ ENTRY_VIEWS: Views = (("L1", ENTRY), ("L2", ENTRY))
 
 def delivered(info: EventInfo, via: str = VIA_IDT) -> ObservedInterrupt | ObservedNmi:
     """What a level observes of taking `info` (an interrupt or an NMI): one shared instance
-    per (type, vector, via), as a delivery is observed at most steps of a busy run."""
+    per (type, vector, via), rather than a new one at every delivery."""
     key = (info.type, info.vector, via)
     seen = _DELIVERED.get(key)
     if seen is None:
