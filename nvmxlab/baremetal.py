@@ -6,9 +6,10 @@ from a device through the physical local APIC.
 
 from __future__ import annotations
 
-from .cpu import ALL_CONTROLS, ENTRY_VIEWS, Cpu, vmcs12_from
+from .cpu import ALL_CONTROLS, Cpu, vmcs12_from
 from .l1 import L1Hypervisor
 from .lapic import Lapic
+from .observations import ENTRY_VIEWS, ObservedVmFail
 from .vmx import EventInfo
 from .world import World
 
@@ -58,7 +59,7 @@ class BareMetal:
         l1 = self.world.l1
         self.world.trace.add("HW", "vmfail", instr.upper(), Cpu.error_text(error),
                              {"error": error},
-                             views=(("L1", {"kind": "vmfail", "error": error}),))
+                             views=(("L1", ObservedVmFail(error)),))
         l1.retire(instr)
         self.world.retired(l1, instr)
         self.world.l1_vmx_instruction(instr)

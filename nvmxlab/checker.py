@@ -10,9 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .engine import run
+from .observations import Observation, ObservedEntry, ObservedExit, ObservedNmi, ObservedVmFail
 from .result import Result
 from .scenario import Scenario, from_dict
 from .scenarios import resolve
+from .vmx import VMXERR_ENTRY_INVALID_CONTROL_FIELD, ExitReason
+
+# The exits an interrupt or NMI for L1 causes (external-interrupt exiting, NMI exiting).
+_EVENT_EXITS = (ExitReason.EXTERNAL_INTERRUPT, ExitReason.EXCEPTION_NMI)
+# L1's VM entry refused for a control L0 does not offer.
+_REFUSED = ObservedVmFail(VMXERR_ENTRY_INVALID_CONTROL_FIELD)
 
 
 @dataclass
@@ -46,10 +53,14 @@ class Comparison:
             "ok": self.ok, "mismatches": self.mismatches, "delays": self.delays,
             "notes": self.notes, "violations": self.nested.violations,
             "bare_violations": self.bare.violations,
-            "l1_view": {"nested": self.nested.l1_view, "bare": self.bare.l1_view},
-            "l2_view": {"nested": self.nested.l2_view, "bare": self.bare.l2_view},
+            "l1_view": {"nested": _json(self.nested.l1_view), "bare": _json(self.bare.l1_view)},
+            "l2_view": {"nested": _json(self.nested.l2_view), "bare": _json(self.bare.l2_view)},
             "stats": {"nested": self.nested.stats, "bare": self.bare.stats},
         }
+
+
+def _json(view: list[Observation]) -> list[dict]:
+    return [o.to_json() for o in view]
 
 
 def check(scenario: Scenario | str, policy: str | None = None) -> Comparison:
@@ -121,7 +132,7 @@ def _pending_at_entry(bare: Result) -> set[int]:
     instruction after a VM entry: they had arrived already, they cannot arrive later."""
     immediate = _immediate_exits(bare)
     exits = [(e.seq, i) for i, (e, o) in enumerate(bare.view_events("L1"))
-             if o["kind"] == "vmexit"]
+             if isinstance(o, ObservedExit)]
     out = set()
     for d in bare.deliveries:
         after = [i for seq, i in exits if seq > d.raised_seq]
@@ -183,7 +194,8 @@ def _stuck_on(r: Result) -> str:
     return detail
 
 
-def _same_progress(nested: Result, bare: Result, vn: list[dict], vb: list[dict]):
+def _same_progress(nested: Result, bare: Result, vn: list[Observation],
+                   vb: list[Observation]):
     """Both views up to the same guest-visible progress: where one run was cut (or both
     livelocked alike) while its observations so far are a prefix of the other's, compare
     only that prefix."""
@@ -195,26 +207,27 @@ def _same_progress(nested: Result, bare: Result, vn: list[dict], vb: list[dict])
     return vn, vb
 
 
-def _strip(view: list[dict]) -> list[dict]:
-    return [{k: v for k, v in o.items() if k != "l2_retired"} for o in view]
+def _strip(view: list[Observation]) -> list[Observation]:
+    return [o.progress_free() for o in view]
 
 
-def _compare_view(c: Comparison, level: str, nested: list[dict], bare: list[dict],
-                  immediate: set[int]) -> None:
+def _compare_view(c: Comparison, level: str, nested: list[Observation],
+                  bare: list[Observation], immediate: set[int]) -> None:
     sn, sb = _strip(nested), _strip(bare)
     if sn != sb:
         pairs = enumerate(zip(sn, sb, strict=False))
         i = next((k for k, (a, b) in pairs if a != b), min(len(sn), len(sb)))
-        saw = describe(nested[i]) if i < len(nested) else "nothing more"
-        ref = describe(bare[i]) if i < len(bare) else "nothing more"
+        saw = nested[i].describe() if i < len(nested) else "nothing more"
+        ref = bare[i].describe() if i < len(bare) else "nothing more"
         c.mismatches.append(f"{level}'s view differs at observation {i + 1}: nested, {level} saw "
                             f"{saw}; on bare metal, {ref}")
         return
     for i, (a, b) in enumerate(zip(nested, bare, strict=True)):
-        if a.get("l2_retired") == b.get("l2_retired"):
+        # Equal but for l2_retired (see _strip): only exits record L2's progress.
+        if not isinstance(a, ObservedExit) or a.l2_retired == b.l2_retired:
             continue
-        late = a["l2_retired"] - b["l2_retired"]
-        what = describe(b)
+        late = a.l2_retired - b.l2_retired
+        what = b.describe()
         if i in immediate:
             c.mismatches.append(
                 f"{what} came {late} L2 instructions late: the interrupt was already pending "
@@ -239,46 +252,13 @@ def _immediate_exits(bare: Result) -> set[int]:
             if level != "L1":
                 continue
             index += 1
-            if o["kind"] == "entry":
+            if isinstance(o, ObservedEntry):
                 since_entry = False
-            elif o["kind"] == "vmexit":
-                if o["reason"] in ("EXTERNAL_INTERRUPT", "EXCEPTION_NMI") and \
-                        since_entry is False:
+            elif isinstance(o, ObservedExit):
+                if o.exit_reason in _EVENT_EXITS and since_entry is False:
                     out.add(index)
                 since_entry = None
     return out
-
-
-def delivery_words(o: dict) -> str:
-    """An interrupt or NMI a level takes.  One that came in a VM exit (acknowledge interrupt
-    on exit, NMI exiting) is not delivered again: the exit was the delivery (SDM §25.9.2),
-    and L1 runs its handler because of the exit."""
-    nmi = o["kind"] == "nmi"
-    if o.get("via") == "exit":
-        handler = "its NMI handler" if nmi else f"its handler for 0x{o['vector']:02x}"
-        return f"{handler}, run because of the exit"
-    return "an NMI through its IDT (vector 2)" if nmi else \
-        f"interrupt 0x{o['vector']:02x} through its IDT"
-
-
-def describe(o: dict) -> str:
-    kind = o["kind"]
-    if kind == "vmexit":
-        text = f"a VM exit ({o['reason']}"
-        text += f", vector 0x{o['intr_info']['vector']:02x}" if o.get("intr_info") else \
-            (", no vector" if o["reason"] == "EXTERNAL_INTERRUPT" else "")
-        if o.get("idt_vectoring"):
-            text += f", IDT-vectoring 0x{o['idt_vectoring']['vector']:02x}"
-        if o.get("guest_activity_state") == "hlt":
-            text += ", L2 halted"
-        return text + ")"
-    if kind in ("irq", "nmi"):
-        return delivery_words(o)
-    if kind == "vmfail":
-        return f"VMfailValid (VM-instruction error {o['error']})"
-    if kind == "entry":
-        return "a successful VM entry into L2"
-    return kind
 
 
 def documented_differences(nested: Result, bare: Result) -> list[str]:
@@ -287,7 +267,7 @@ def documented_differences(nested: Result, bare: Result) -> list[str]:
     notes = []
     policy, vmcs12 = nested.policy, nested.scenario.vmcs12
     old = policy in ("kvm-2011-vmx", "kvm-2011-svm")
-    if old and vmcs12["ack_interrupt_on_exit"] and {"kind": "vmfail", "error": 7} in nested.l1_view:
+    if old and vmcs12["ack_interrupt_on_exit"] and _REFUSED in nested.l1_view:
         notes.append(f"documented: {policy} does not offer VM_EXIT_ACK_INTR_ON_EXIT to L1 (the "
                      "seed patch refuses it), so L1's VM entry fails with VM-instruction "
                      "error 7; kvm-modern supports it")
@@ -324,7 +304,7 @@ def documented_differences(nested: Result, bare: Result) -> list[str]:
                      "NMI pending after it\") and delivers both: the model shows both and does "
                      "not arbitrate")
     if vmcs12["nmi_exiting"] and not vmcs12["virtual_nmis"] and any(
-            o["kind"] == "nmi" for o in bare.l2_view):
+            isinstance(o, ObservedNmi) for o in bare.l2_view):
         notes.append("documented, KVM's difference from hardware: with NMI exiting and no "
                      "virtual NMIs, L2's IRET does not lift its NMI blocking (SDM 26.3, "
                      "\"IRET\"); KVM builds vmcs02 with its own pin controls, virtual NMIs "
@@ -344,8 +324,8 @@ def documented_differences(nested: Result, bare: Result) -> list[str]:
                      "injects L1's interrupt into vmcs02 over the event L1 asked to inject at "
                      "VMRESUME, which is lost (later KVM refuses while nested_run_pending)")
     if policy == "kvm-2011-vmx" and any(
-            o["kind"] == "vmexit" and o["reason"] == "EXTERNAL_INTERRUPT" and o["idt_vectoring"]
-            for o in nested.l1_view):
+            isinstance(o, ObservedExit) and o.exit_reason == ExitReason.EXTERNAL_INTERRUPT
+            and o.idt_vectoring_info for o in nested.l1_view):
         notes.append("documented: the seed exits to L1 with EXTERNAL_INTERRUPT while an event "
                      "for L2 awaits re-injection, and L1 sees it in IDT-vectoring info; from "
                      "2012 vmx_interrupt_allowed() returned 0 while vmcs12's IDT-vectoring "
@@ -357,12 +337,13 @@ def documented_differences(nested: Result, bare: Result) -> list[str]:
     return notes
 
 
-def _halted(view: list[dict]) -> bool:
-    return any(o.get("guest_activity_state") == "hlt" for o in view)
+def _halted(view: list[Observation]) -> bool:
+    return any(isinstance(o, ObservedExit) and o.halted for o in view)
 
 
 def _idt_vectoring_count(result: Result) -> int:
-    return sum(1 for o in result.l1_view if o["kind"] == "vmexit" and o["idt_vectoring"])
+    return sum(1 for o in result.l1_view
+               if isinstance(o, ObservedExit) and o.idt_vectoring_info)
 
 
 def _deferred_at_entry(events) -> bool:

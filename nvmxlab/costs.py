@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from .bugs import POLICIES
 from .engine import run
+from .observations import ObservedExit
 from .result import Result
 
 
@@ -76,7 +77,7 @@ def estimate(result: Result, model: CostModel = DEFAULT) -> dict:
         elif nested and e.level == "L0" and kind in _KVM_KINDS:
             counts["kvm_steps"] += 1
         for level, view in e.views:
-            if level == "L1" and view["kind"] == "vmexit":
+            if level == "L1" and isinstance(view, ObservedExit):
                 counts["l1_exits"] += 1
     trapped = 0 if SHADOW_VMCS.get(result.policy, True) or not nested else \
         counts["l1_exits"] * model.l1_vmcs_accesses_per_exit

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .guest import Context
 from .lapic import Lapic
+from .observations import Views
 from .vmcs import Vmcs
 from .vmx import (
     ACTIVE,
@@ -37,9 +38,6 @@ class VmExit:
 
 
 ALL_CONTROLS = frozenset(CONTROLS)
-# A successful VM entry into L2 - by the processor on bare metal, emulated by L0 when nested -
-# as L1 and L2 observe it.
-ENTRY_VIEWS = (("L1", {"kind": "entry"}), ("L2", {"kind": "entry"}))
 SIMPLE = frozenset(("nop", "cli", "sti"))
 # What _boundary() returns when it delivered an event through the guest's IDT.
 DELIVERED = object()  # instructions that only change the running context
@@ -64,7 +62,7 @@ class Cpu:
 
     # -- VM entry (SDM ch. 27) ---------------------------------------------------------------
     def vmentry(self, vmcs: Vmcs, guest: Context, launch: bool, level: str,
-                views: tuple = ()) -> int | None:
+                views: Views = ()) -> int | None:
         """VMLAUNCH/VMRESUME: returns a VM-instruction error (VMfailValid) or None."""
         error = vm_entry_error(vmcs, launch, self.caps)
         if error is not None:

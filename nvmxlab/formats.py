@@ -10,7 +10,8 @@ import gc
 import json
 import textwrap
 
-from .checker import Comparison, describe
+from .checker import Comparison
+from .observations import Observation, ObservedExit
 from .result import Result
 from .trace import Event
 
@@ -29,8 +30,8 @@ def text(result: Result, explain: bool = False) -> str:
     lines += ["", f"run ended: {result.status}" + (f" — {result.detail}" if result.detail else "")]
     if result.loop:
         lines.append(f"stuck in: {result.loop}")
-    lines += ["", "L1 saw:"] + [f"  {describe(o)}" + _where(o) for o in result.l1_view]
-    lines += ["L2 saw:"] + [f"  {describe(o)}" for o in result.l2_view]
+    lines += ["", "L1 saw:"] + [f"  {o.describe()}" + _where(o) for o in result.l1_view]
+    lines += ["L2 saw:"] + [f"  {o.describe()}" for o in result.l2_view]
     lines += ["", "deliveries:"]
     for d in result.deliveries:
         where = f"delivered to {d.delivered_to} at step {d.delivered_seq}" if d.delivered \
@@ -44,8 +45,8 @@ def text(result: Result, explain: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _where(o: dict) -> str:
-    return f"  [after L2 retired {o['l2_retired']}]" if o["kind"] == "vmexit" else ""
+def _where(o: Observation) -> str:
+    return f"  [after L2 retired {o.l2_retired}]" if isinstance(o, ObservedExit) else ""
 
 
 def timeline(events) -> list[str]:
@@ -88,8 +89,8 @@ def comparison_text(c: Comparison) -> str:
     lines.append("L1's view, nested | bare metal:")
     n, b = c.nested.l1_view, c.bare.l1_view
     for i in range(max(len(n), len(b))):
-        left = describe(n[i]) + _where(n[i]) if i < len(n) else "—"
-        right = describe(b[i]) + _where(b[i]) if i < len(b) else "—"
+        left = n[i].describe() + _where(n[i]) if i < len(n) else "—"
+        right = b[i].describe() + _where(b[i]) if i < len(b) else "—"
         mark = "  " if i < len(n) and i < len(b) and n[i] == b[i] else "≠ "
         lines.append(f"  {mark}{left:<60} | {right}")
     lines.append("")

@@ -8,6 +8,7 @@ inject_pending_event, enable_irq_window); after each exit it reads the exit info
 from __future__ import annotations
 
 from .lapic import Lapic
+from .observations import VIA_EXIT, delivered
 from .vmcs import Vmcs, skip_emulated_instruction
 from .vmx import EventInfo, ExitReason
 from .world import World
@@ -93,7 +94,7 @@ class L1Hypervisor:
             world.l1.deliver(2, None, nmi=True)
             world.trace.add("L1", "deliver", "vmx_do_nmi_irqoff", "the NMI came in the exit: "
                             "call L1's NMI handler", {"vector": 2},
-                            views=(("L1", {"kind": "nmi", "vector": 2, "via": "exit"}),))
+                            views=(("L1", delivered(v.exit_intr_info, VIA_EXIT)),))
         if v.exit_reason == ExitReason.EXTERNAL_INTERRUPT and v.exit_intr_info:
             # handle_external_interrupt_irqoff: with ack-on-exit the vector arrived in the
             # exit, and L1 calls its own IDT handler for it.
@@ -102,5 +103,5 @@ class L1Hypervisor:
             world.trace.add("L1", "deliver", "handle_external_interrupt_irqoff",
                             f"vector 0x{vector:02x} came in the exit: call L1's handler",
                             {"vector": vector},
-                            # "via": the exit delivered it, not L1's IDT (SDM §25.9.2).
-                            views=(("L1", {"kind": "irq", "vector": vector, "via": "exit"}),))
+                            # The exit delivered it, not L1's IDT (SDM §25.9.2).
+                            views=(("L1", delivered(v.exit_intr_info, VIA_EXIT)),))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .observations import ObservedExit
 from .result import Result
 from .trace import Event
 
@@ -26,7 +27,7 @@ def _hw_exit(reason: str) -> Callable[[Event], bool]:
 
 
 def _l1_exit_with_vector(e: Event) -> bool:
-    return any(level == "L1" and v["kind"] == "vmexit" and v.get("intr_info")
+    return any(level == "L1" and isinstance(v, ObservedExit) and v.exit_intr_info is not None
                for level, v in e.views)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .observations import Observation, ObservedExit
 from .scenario import Scenario
 from .trace import Event
 
@@ -63,7 +64,7 @@ class Result:
             "steps": len(events),
             "l0_exits": sum(1 for e in events if e.kind == "vmexit") if nested else 0,
             "l1_exits": sum(1 for e in events for lvl, v in e.views
-                            if lvl == "L1" and v["kind"] == "vmexit"),
+                            if lvl == "L1" and isinstance(v, ObservedExit)),
             "loop_iterations": getattr(machine, "iterations", 0),
             "l1_retired": world.l1.retired,
             "l2_retired": world.l2.retired,
@@ -75,18 +76,18 @@ class Result:
                    events, deliveries, status, detail, loop, stats, never)
 
     # -- views ----------------------------------------------------------------------------------
-    def view(self, level: str) -> list[dict]:
+    def view(self, level: str) -> list[Observation]:
         return [v for e in self.events for lvl, v in e.views if lvl == level]
 
     @cached_property
-    def l1_view(self) -> list[dict]:
+    def l1_view(self) -> list[Observation]:
         return self.view("L1")
 
     @cached_property
-    def l2_view(self) -> list[dict]:
+    def l2_view(self) -> list[Observation]:
         return self.view("L2")
 
-    def view_events(self, level: str) -> list[tuple[Event, dict]]:
+    def view_events(self, level: str) -> list[tuple[Event, Observation]]:
         """Each observation with the step that produced it (for pointing into the trace)."""
         return [(e, v) for e in self.events for lvl, v in e.views if lvl == level]
 
@@ -111,8 +112,8 @@ class Result:
             "detail": self.detail,
             "loop": self.loop or None,
             "events": [e.to_json() for e in self.events] if events else None,
-            "l1_view": self.l1_view,
-            "l2_view": self.l2_view,
+            "l1_view": [o.to_json() for o in self.l1_view],
+            "l2_view": [o.to_json() for o in self.l2_view],
             "deliveries": [d.to_json() for d in self.deliveries],
             "never_raised": list(self.never_raised),
             "violations": self.violations,

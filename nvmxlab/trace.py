@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .observations import Views
+
 LEVELS = ("HW", "L0", "L1", "L2")
 
 
@@ -15,7 +17,8 @@ class Event(NamedTuple):
     """One step (immutable).  `name` is the SDM or KVM name of the step, `why` the reason it
     happened.
 
-    `views` holds what a guest level observes of the step: (("L1", {...}), ("L2", {...})).
+    `views` holds what a guest level observes of the step: (("L1", ENTRY), ("L2", ENTRY))
+    (see observations.py).
     """
 
     seq: int
@@ -24,7 +27,7 @@ class Event(NamedTuple):
     name: str
     why: str = ""
     data: dict | None = None
-    views: tuple[tuple[str, dict], ...] = ()
+    views: Views = ()
 
     def to_json(self) -> dict:
         out = {"seq": self.seq, "level": self.level, "kind": self.kind, "name": self.name}
@@ -42,7 +45,7 @@ class Trace:
     events: list[Event] = field(default_factory=list)
 
     def add(self, level: str, kind: str, name: str, why: str = "", data: dict | None = None,
-            views: tuple[tuple[str, dict], ...] = ()) -> Event:
+            views: Views = ()) -> Event:
         events = self.events
         ev = Event(len(events), level, kind, name, why, data, views)
         events.append(ev)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .guest import Context
 from .lapic import Lapic
+from .observations import ObservedExit, delivered
 from .scenario import Interrupt, Scenario
 from .trace import Event, Trace
 from .vmcs import Vmcs
@@ -165,7 +166,7 @@ class World:
         e = self.trace.add(ctx.level, "deliver", "IDT delivery", why,
                            {"vector": ev.vector, "type": ev.type, "allowed": allowed,
                             "irqs": list(ev.ids)},
-                           views=((ctx.level, observed_delivery(ev)),))
+                           views=((ctx.level, delivered(ev)),))
         self._record(ev, e.seq, ctx.level, "IDT")
 
     def delivered_in_exit(self, ev: EventInfo, seq: int) -> None:
@@ -191,16 +192,9 @@ class World:
         return None
 
     # -- exits that L1 observes ----------------------------------------------------------------
-    def l1_exit_view(self, vmcs12: Vmcs) -> dict:
+    def l1_exit_view(self, vmcs12: Vmcs) -> ObservedExit:
         """What L1 reads from vmcs12 after an exit from L2."""
-        return {
-            "kind": "vmexit",
-            "reason": vmcs12.exit_reason.name,
-            "intr_info": vmcs12.exit_intr_info and vmcs12.exit_intr_info.to_json(),
-            "idt_vectoring": vmcs12.idt_vectoring_info and vmcs12.idt_vectoring_info.to_json(),
-            "guest_activity_state": vmcs12.guest_activity,
-            "l2_retired": vmcs12.guest_retired,
-        }
+        return ObservedExit.from_vmcs(vmcs12)
 
     def hw_vmexit(self, vmcs: Vmcs, guest: Context, reason: ExitReason, why: str) -> None:
         """A hardware VM exit.  On bare metal an exit from vmcs12 is what L1 observes."""
@@ -326,13 +320,6 @@ def rip(c: Context) -> int:
 def _ctx_state(c: Context) -> tuple:
     return (c.stream, c.pc, c.rflags_if, c.sti_blocking, c.nmi_blocking, c.activity,
             tuple(c.frames), tuple((a.name, v) for a, v in c.in_service), c.exit_work_pending)
-
-
-def observed_delivery(ev: EventInfo) -> dict:
-    """What a level observes of a delivery through its IDT."""
-    if ev.type == "nmi":
-        return {"kind": "nmi", "vector": ev.vector}
-    return {"kind": "irq", "vector": ev.vector}
 
 
 def describe_loop(events) -> str:

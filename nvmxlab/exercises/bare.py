@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+from ..observations import ObservedExit
+from ..vmx import ExitReason
 from . import reading as rd
 from .core import Question, Solution, exercise, shuffled_choices
 
@@ -128,8 +130,8 @@ def bare_sti(rng: random.Random) -> Question:
 def _exit_then_delivery(result):
     """The EXTERNAL_INTERRUPT exit L1 saw, the step that gave L1 the vector, and the L1
     instructions retired in between."""
-    exit_ = rd.first(result, lambda e: (o := rd.l1_observation(e, "vmexit")) is not None
-                     and o["reason"] == "EXTERNAL_INTERRUPT")
+    exit_ = rd.first(result, lambda e: (o := rd.l1_observation(e, ObservedExit)) is not None
+                     and o.exit_reason == ExitReason.EXTERNAL_INTERRUPT)
     delivery = rd.first(result, lambda e: e.level == "L1" and e.kind == "deliver",
                         after=exit_.seq - 1)
     retired = [e.name for e in result.events

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from ..observations import ObservedExit
 from . import reading as rd
 from .core import Question, Solution, exercise, shuffled_choices
 
@@ -123,7 +124,7 @@ def l0_exits(rng: random.Random) -> Question:
 def _l0_exits_why_not(result, exits, raise_, resume) -> tuple[tuple[int, str], ...]:
     """Counting only the exits L1 sees is the misconception this exercise is about."""
     seen = [o for e, o in result.view_events("L1")
-            if raise_.seq < e.seq < resume.seq and o["kind"] == "vmexit"]
+            if raise_.seq < e.seq < resume.seq and isinstance(o, ObservedExit)]
     if len(seen) == len(exits):
         return ()
     return ((len(seen), f"That counts the exits L1 sees ({len(seen)}). L0 handles every exit "
@@ -137,7 +138,7 @@ def _l0_exits_why(result, exits, resume) -> tuple[str, ...]:
            f"{listed}."]
     why += [f"{name}: {REASONS[name]}" for name in dict.fromkeys(e.name for e in exits)
             if name in REASONS]
-    l1_sees = [o["reason"] for o in result.l1_view if o["kind"] == "vmexit"]
+    l1_sees = [o for o in result.l1_view if isinstance(o, ObservedExit)]
     why.append(f"On bare metal there is no L0 and none of these exits exists. Over the whole "
                f"run L1 sees {len(l1_sees)} exits; L0 handles {result.stats['l0_exits']}.")
     return tuple(why)

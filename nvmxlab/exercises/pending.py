@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from ..observations import ObservedExit
 from . import reading as rd
 from .core import Question, Solution, exercise, shuffled_choices
 
@@ -26,11 +27,11 @@ def run_pending(rng: random.Random) -> Question:
         [{"vector": vector, "to": "L1", "at": trigger}])
     result = rd.run(scenario)
     raise_ = rd.raised(result)
-    exit_ = rd.first(result, lambda e: rd.l1_observation(e, "vmexit") is not None,
+    exit_ = rd.first(result, lambda e: rd.l1_observation(e, ObservedExit) is not None,
                      after=raise_.seq)
     ran = sum(1 for e in result.events
               if raise_.seq < e.seq < exit_.seq and e.level == "L2" and e.kind == "retire")
-    answer = _exit_after(rd.l1_observation(exit_, "vmexit")["reason"], ran)
+    answer = _exit_after(rd.l1_observation(exit_, ObservedExit).exit_reason.name, ran)
     others = [_exit_after(r, n) for r in ("EXTERNAL_INTERRUPT", "VMCALL") for n in (0, nops)]
     return Question(
         title="nested_run_pending",
@@ -71,14 +72,14 @@ def _exit_after(reason: str, ran: int) -> str:
 
 def _run_pending_why(scenario, result, exit_, ran: int) -> tuple[str, ...]:
     bare = rd.run(scenario, "bare")
-    bare_exit = rd.first(bare, lambda e: rd.l1_observation(e, "vmexit") is not None,
+    bare_exit = rd.first(bare, lambda e: rd.l1_observation(e, ObservedExit) is not None,
                          after=rd.raised(bare).seq)
     bare_ran = sum(1 for e in bare.events if rd.raised(bare).seq < e.seq < bare_exit.seq
                    and e.level == "L2" and e.kind == "retire")
-    reason = rd.l1_observation(exit_, "vmexit")["reason"]
+    reason = rd.l1_observation(exit_, ObservedExit).exit_reason.name
     why = ["On bare metal the VM entry completes and the pending interrupt causes an "
            "EXTERNAL_INTERRUPT exit before L2's first instruction: bare metal shows "
-           f"{_exit_after(rd.l1_observation(bare_exit, 'vmexit')['reason'], bare_ran)}."]
+           f"{_exit_after(rd.l1_observation(bare_exit, ObservedExit).exit_reason.name, bare_ran)}."]
     why.append("In the nested world L0 is still emulating L1's instruction: "
                "nested_vmx_run() set nested_run_pending, and L0 may not exit to L1 before L2 "
                "has run the VM entry it promised (an event L1 injected would otherwise be "

@@ -6,13 +6,18 @@ Every answer an exercise gives is found here, in the events of a run of the engi
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from .. import checker, engine, formats
+from ..observations import Observation, ObservedExit, ObservedVmFail
 from ..result import Result
 from ..scenario import Scenario, Trigger, from_dict
 from ..scenarios import load_bundled
 from ..share import encode
 from ..trace import Event
+from ..vmx import ExitReason
+
+ObservationT = TypeVar("ObservationT", bound=Observation)
 
 
 def run(scenario: Scenario, mode: str = "nested") -> Result:
@@ -43,8 +48,9 @@ def hw_exit(e: Event) -> bool:
     return e.level == "HW" and e.kind == "vmexit"
 
 
-def l1_observation(e: Event, kind: str) -> dict | None:
-    return next((v for level, v in e.views if level == "L1" and v["kind"] == kind), None)
+def l1_observation(e: Event, kind: type[ObservationT]) -> ObservationT | None:
+    """What L1 observes of step `e`, if it is a `kind` (ObservedExit, ObservedVmFail, ...)."""
+    return next((v for level, v in e.views if level == "L1" and isinstance(v, kind)), None)
 
 
 def excerpt(result: Result, start: int, end: int) -> tuple[str, ...]:
@@ -56,10 +62,10 @@ def around(result: Result, *seqs: int, before: int = 0, after: int = 0) -> tuple
     return excerpt(result, max(0, min(seqs) - before), max(seqs) + after)
 
 
-def observation(o: dict) -> str:
+def observation(o: Observation) -> str:
     """One thing L1 or L2 observed, in words, with L2's progress for an exit."""
-    where = f" [L2 retired {o['l2_retired']}]" if o["kind"] == "vmexit" else ""
-    return checker.describe(o) + where
+    where = f" [L2 retired {o.l2_retired}]" if isinstance(o, ObservedExit) else ""
+    return o.describe() + where
 
 
 def hexv(vector: int) -> str:
@@ -154,7 +160,7 @@ def fate(result: Result, index: int = 0) -> tuple[str, Event | None]:
     l1-later      no exit for it: it reached L1's IDT after some other exit
     lost          never delivered
     """
-    failed = first(result, lambda e: l1_observation(e, "vmfail") is not None)
+    failed = first(result, lambda e: l1_observation(e, ObservedVmFail) is not None)
     if failed is not None:
         return "vmfail", failed
     start = raised(result, index).seq
@@ -162,12 +168,13 @@ def fate(result: Result, index: int = 0) -> tuple[str, Event | None]:
     end = delivery.delivered_seq if delivery.delivered else len(result.events)
 
     def external_exit(e: Event) -> bool:
-        seen = l1_observation(e, "vmexit")
-        return seen is not None and seen["reason"] == "EXTERNAL_INTERRUPT"
+        seen = l1_observation(e, ObservedExit)
+        return seen is not None and seen.exit_reason == ExitReason.EXTERNAL_INTERRUPT
 
     exit_ = first(result, external_exit, after=start - 1)
     if exit_ is not None and exit_.seq <= end:
-        key = "exit-vector" if l1_observation(exit_, "vmexit")["intr_info"] else "exit-novector"
+        key = "exit-vector" if l1_observation(exit_, ObservedExit).exit_intr_info \
+            else "exit-novector"
         return key, exit_
     if not delivery.delivered:
         return "lost", None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from ..observations import ObservedExit
 from . import reading as rd
 from .core import Question, Solution, exercise, shuffled_choices
 
@@ -58,18 +59,18 @@ def idt_vectoring(rng: random.Random) -> Question:
         scenario=scenario, share=rd.share(scenario))
 
 
-def _exits_until_delivery(result) -> tuple[str, list[dict]]:
+def _exits_until_delivery(result) -> tuple[str, list[ObservedExit]]:
     start = rd.raised(result).seq
     end = result.deliveries[0].delivered_seq
     seen = [o for e, o in result.view_events("L1")
-            if start < e.seq < end and o["kind"] == "vmexit"]
+            if start < e.seq < end and isinstance(o, ObservedExit)]
     return ", then ".join(_short(o) for o in seen) or "none", seen
 
 
-def _short(o: dict) -> str:
-    text = o["reason"]
-    if o["idt_vectoring"]:
-        text += f" with IDT-vectoring {rd.hexv(o['idt_vectoring']['vector'])}"
+def _short(o: ObservedExit) -> str:
+    text = o.exit_reason.name
+    if o.idt_vectoring_info:
+        text += f" with IDT-vectoring {rd.hexv(o.idt_vectoring_info.vector)}"
     return text
 
 
@@ -78,7 +79,7 @@ def _why(scenario, result, seen) -> tuple[str, ...]:
            "writes the vector into vmcs12's VM-entry interruption-information field and "
            "L0's prepare_vmcs02() copies it into vmcs02, so the CPU delivers it as part of the "
            "VM entry (SDM Vol. 3C §27.5, \"Event Injection\")."]
-    reasons = [o["reason"] for o in seen]
+    reasons = [o.exit_reason.name for o in seen]
     if "INTERRUPT_WINDOW" in reasons:
         why.append("L2 had IF = 0, so L1 could not inject yet: it set interrupt-window exiting "
                    "in vmcs12. L0 merges that control into vmcs02, and the window exit after "
@@ -154,12 +155,12 @@ def _nmi_why_not(exiting: bool) -> tuple[tuple[str, str], ...]:
 def _nmi_fate(result) -> tuple[str, tuple[str, ...]]:
     start = rd.raised(result).seq
     end = result.deliveries[0].delivered_seq
-    exit_ = rd.first(result, lambda e: rd.l1_observation(e, "vmexit") is not None, after=start)
+    exit_ = rd.first(result, lambda e: rd.l1_observation(e, ObservedExit) is not None, after=start)
     if exit_ is not None and exit_.seq <= end:
-        seen = rd.l1_observation(exit_, "vmexit")
-        info = seen["intr_info"]
-        carried = f"with vector {rd.hexv(info['vector'])}" if info else "with no vector"
-        return (f"L2 exits to L1: {seen['reason']}, {carried} in the exit",
+        seen = rd.l1_observation(exit_, ObservedExit)
+        info = seen.exit_intr_info
+        carried = f"with vector {rd.hexv(info.vector)}" if info else "with no vector"
+        return (f"L2 exits to L1: {seen.exit_reason.name}, {carried} in the exit",
                 rd.excerpt(result, start, exit_.seq))
     ran = sum(1 for e in result.events
               if start < e.seq < end and e.level == "L2" and e.kind == "retire")

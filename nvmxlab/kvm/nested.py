@@ -6,7 +6,8 @@ nested_vmx_exit_reflected(), nested_vmx_vmexit(), prepare_vmcs12().
 
 from __future__ import annotations
 
-from ..cpu import ENTRY_VIEWS, Cpu, VmExit, vm_entry_error
+from ..cpu import Cpu, VmExit, vm_entry_error
+from ..observations import ENTRY_VIEWS, ObservedVmFail
 from ..vmcs import Vmcs, skip_emulated_instruction
 from ..vmx import (
     ACTIVE,
@@ -56,7 +57,7 @@ class NestedVmx:
                   "the VMX capability MSRs L0 offers",
                   {"error": error, "check": failed_check(self.vmcs12, self.nested_caps)})
         self.trace.add("L0", "vmfail", instr.upper(), Cpu.error_text(error), {"error": error},
-                       views=(("L1", {"kind": "vmfail", "error": error}),))
+                       views=(("L1", ObservedVmFail(error)),))
         skip_emulated_instruction(self.vmcs01, l1, instr)  # L1 continues after it
         self.world.retired(l1, instr, skipped=True)
         self.world.l1_vmx_instruction(instr)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 
-from ..checker import delivery_words
 from ..trace import Event
 from .states import StepState
 
@@ -54,22 +53,6 @@ def field_lines(e: Event) -> list[tuple[str, str]]:
     return [(key, format_value(key, value)) for key, value in (e.data or {}).items()]
 
 
-def observation_text(view: dict) -> str:
-    """What a guest level observes, in words (the L1/L2 view entry of a step)."""
-    kind = view.get("kind")
-    if kind == "vmexit":
-        info = view.get("intr_info")
-        vector = f", vector 0x{info['vector']:02x}" if info else ""
-        return f"a VM exit, {view.get('reason')}{vector}"
-    if kind in ("irq", "nmi"):
-        return delivery_words({"vector": 0, **view})
-    if kind == "vmfail":
-        return f"VMfailValid, VM-instruction error {view.get('error')}"
-    if kind == "entry":
-        return "a successful VM entry into L2"
-    return str(kind)
-
-
 def wrap(text: str, width: int = 70) -> list[str]:
     """Greedy word wrap (textwrap's regular expressions cost more than the whole diagram)."""
     lines: list[str] = []
@@ -95,7 +78,7 @@ def hover(world: str, e: Event, state: StepState) -> str:
     if e.why:
         lines += [f"<i>{html.escape(part)}</i>" for part in wrap(e.why)]
     lines += [f"{html.escape(k)}: {html.escape(v)}" for k, v in field_lines(e)]
-    lines += [f"{lvl} sees: {html.escape(observation_text(v))}" for lvl, v in e.views]
+    lines += [f"{lvl} sees: {html.escape(v.describe())}" for lvl, v in e.views]
     lines.append(f"then: {html.escape(state.label)}")
     return "<br>".join(lines)
 
@@ -115,6 +98,6 @@ def step_html(world: str, e: Event, state: StepState, total: int) -> str:
         parts.append(f"<table class='nvmx-step-fields'>{rows}</table>")
     for level, view in e.views:
         parts.append(f"<div class='nvmx-step-view'><b>{esc(level)} observes</b> "
-                     f"{esc(observation_text(view))}</div>")
+                     f"{esc(view.describe())}</div>")
     parts.append(f"<div class='nvmx-step-state'>vCPU state now: <b>{esc(state.label)}</b></div>")
     return "\n".join(parts)

@@ -16,7 +16,8 @@ import ipywidgets as w
 
 from .. import engine
 from ..bugs import POLICIES
-from ..checker import Comparison, compare, describe
+from ..checker import Comparison, compare
+from ..observations import Observation
 from ..scenario import Scenario, ScenarioError
 from .status import BAD, costs
 
@@ -51,10 +52,10 @@ def run_variant(scenario: Scenario, overrides: dict) -> Comparison:
 SAME_SHOWN = 2  # agreeing observations shown around a difference; longer runs are folded
 
 
-def l1_rows(a: list[dict], b: list[dict]) -> list[tuple[str, str, bool]]:
+def l1_rows(a: list[Observation], b: list[Observation]) -> list[tuple[str, str, bool]]:
     """(A's observation, B's observation, differs) rows, aligned where they agree; a long run
     of agreeing rows is folded into one "… n the same …" row."""
-    da, db = [describe(o) for o in a], [describe(o) for o in b]
+    da, db = [o.describe() for o in a], [o.describe() for o in b]
     rows: list[tuple[str, str, bool]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=da, b=db, autojunk=False).get_opcodes():
         if op == "equal":

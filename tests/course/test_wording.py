@@ -1,18 +1,23 @@
 """Words that must not contradict the lesson: an event that came in a VM exit was delivered by
 the exit; L1's handler runs because of it, never "through its IDT" as if delivered again."""
 
+import html
+
 import pytest
 
 import nvmxlab
-from nvmxlab import checker, formats
+from nvmxlab import formats
+from nvmxlab.observations import VIA_EXIT, ObservedInterrupt, ObservedNmi
 from nvmxlab.views import explain
+from nvmxlab.views.states import step_states
 
 IN_THE_EXIT = ["ack-on-exit-modern", "nmi-exiting"]
 
 
 def in_exit_views(result):
     return [(e, v) for e in result.events for lvl, v in e.views
-            if lvl == "L1" and v.get("via") == "exit"]
+            if lvl == "L1" and isinstance(v, ObservedInterrupt | ObservedNmi)
+            and v.via == VIA_EXIT]
 
 
 @pytest.mark.parametrize("name", IN_THE_EXIT)
@@ -20,10 +25,12 @@ def test_an_event_that_came_in_the_exit_is_worded_as_run_because_of_the_exit(nam
     result = nvmxlab.run(nvmxlab.load_bundled(name))
     found = in_exit_views(result)
     assert found
-    for _, view in found:
-        words = checker.describe(view)
+    states = step_states(result)
+    for e, view in found:
+        words = view.describe()
         assert "because of the exit" in words and "IDT" not in words
-        assert explain.observation_text(view) == words
+        shown = explain.step_html("nested", e, states[e.seq], len(result.events))
+        assert f"<b>L1 observes</b> {html.escape(words)}" in shown
 
 
 @pytest.mark.parametrize("name", IN_THE_EXIT)

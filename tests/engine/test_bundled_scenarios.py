@@ -5,7 +5,7 @@ no vector after L2 retired 3 instructions; 'irq 0x30' a delivery through the IDT
 """
 
 import pytest
-from views import l0_steps, shorts
+from views import ENTRY, VIA_EXIT, exit_, exit_reasons, irq, l0_steps, nmi, nmis, vmfail
 
 import nvmxlab
 
@@ -47,14 +47,14 @@ def test_seed_exit_to_l1_is_performed_inside_vmx_interrupt_allowed():
 
 def test_l2_with_if_off_still_exits_to_l1():
     r = nested("l2-if-off")
-    assert shorts(r.l1_view)[:3] == ["entry", "exit EXTERNAL_INTERRUPT @3", "irq 0x30"]
+    assert r.l1_view[:3] == [ENTRY, exit_("EXTERNAL_INTERRUPT", 3), irq(0x30)]
     assert checked("l2-if-off").ok
 
 
 # -- nested_run_pending ----------------------------------------------------------------------------
 def test_interrupt_at_vmlaunch_waits_for_l2s_next_exit_under_2011_vmx():
     r = nested("at-vmlaunch")
-    assert shorts(r.l1_view)[:3] == ["entry", "exit VMCALL @4", "irq 0x30"]
+    assert r.l1_view[:3] == [ENTRY, exit_("VMCALL", 4), irq(0x30)]
     assert any(e.name == "vmx_interrupt_allowed" and "nested_run_pending" in e.why
                for e in r.events)
 
@@ -68,7 +68,7 @@ def test_interrupt_at_vmlaunch_is_a_mismatch_under_2011_vmx_with_the_documented_
 
 def test_modern_kvm_defers_with_ebusy_and_an_immediate_exit():
     r = nested("at-vmlaunch-modern")
-    assert shorts(r.l1_view)[:3] == ["entry", "exit EXTERNAL_INTERRUPT @0", "irq 0x30"]
+    assert r.l1_view[:3] == [ENTRY, exit_("EXTERNAL_INTERRUPT", 0), irq(0x30)]
     steps = l0_steps(r, "vmx_check_nested_events", "request_immediate_exit",
                      "vmexit PREEMPTION_TIMER", "nested_vmx_vmexit")
     assert steps[:4] == ["vmx_check_nested_events", "request_immediate_exit",
@@ -78,14 +78,14 @@ def test_modern_kvm_defers_with_ebusy_and_an_immediate_exit():
 
 def test_interrupt_at_vmresume_exits_before_l2s_first_instruction_under_modern_kvm():
     r = nested("at-vmresume-modern")
-    assert shorts(r.l1_view)[:5] == ["entry", "exit VMCALL @4", "entry",
-                                     "exit EXTERNAL_INTERRUPT @5", "irq 0x30"]
+    assert r.l1_view[:5] == [ENTRY, exit_("VMCALL", 4), ENTRY, exit_("EXTERNAL_INTERRUPT", 5),
+                             irq(0x30)]
     assert checked("at-vmresume-modern").ok
 
 
 def test_pending_at_vmresume_is_re_evaluated_on_nested_entry_under_modern_kvm():
     r = nested("pending-at-vmresume")
-    assert "exit EXTERNAL_INTERRUPT @10" in shorts(r.l1_view)
+    assert exit_("EXTERNAL_INTERRUPT", 10) in r.l1_view
     # Today's nested_vmx_enter_non_root_mode() tests the condition inline (the 2018
     # variable evaluate_pending_interrupts is gone): the trace names the function.
     assert any(e.kind == "request" and e.why.startswith("nested_vmx_enter_non_root_mode: ")
@@ -103,33 +103,35 @@ def test_pending_at_vmresume_comes_late_under_2011_vmx():
 # -- HLT -----------------------------------------------------------------------------------------
 def test_halted_l2_exits_with_activity_state_hlt_and_stays_halted():
     r = nested("l2-halted")
-    assert shorts(r.l1_view) == ["entry", "exit EXTERNAL_INTERRUPT hlt @3", "irq 0x30", "entry"]
+    assert r.l1_view == [ENTRY, exit_("EXTERNAL_INTERRUPT", 3, hlt=True), irq(0x30), ENTRY]
     assert r.status == "idle"
     assert checked("l2-halted").ok
 
 
 def test_2011_policies_report_a_halted_l2_as_active():
     c = checked("l2-halted", "kvm-2011-vmx")
-    assert shorts(c.nested.l1_view)[1] == "exit EXTERNAL_INTERRUPT @3"
+    assert c.nested.l1_view[1] == exit_("EXTERNAL_INTERRUPT", 3)
     assert any("HLT activity state" in n for n in c.notes)
 
 
 # -- ack-on-exit ---------------------------------------------------------------------------------
 def test_2011_refuses_ack_on_exit_with_vmfail_error_7():
     r = nested("ack-on-exit-refused")
-    assert shorts(r.l1_view) == ["vmfail 7", "irq 0x30"]
+    assert r.l1_view == [vmfail(7), irq(0x30)]
     c = checked("ack-on-exit-refused")
     assert not c.ok and any("VM_EXIT_ACK_INTR_ON_EXIT" in n for n in c.notes)
 
 
 def test_bare_metal_honours_ack_on_exit():
     b = nvmxlab.run(nvmxlab.load_bundled("ack-on-exit-refused"), "bare")
-    assert shorts(b.l1_view)[:3] == ["entry", "exit EXTERNAL_INTERRUPT 0x30 @0", "irq 0x30"]
+    assert b.l1_view[:3] == [ENTRY, exit_("EXTERNAL_INTERRUPT", 0, vector=0x30),
+                             irq(0x30, VIA_EXIT)]
 
 
 def test_modern_kvm_honours_ack_on_exit_and_delivers_once():
     r = nested("ack-on-exit-modern")
-    assert shorts(r.l1_view)[:3] == ["entry", "exit EXTERNAL_INTERRUPT 0x30 @3", "irq 0x30"]
+    assert r.l1_view[:3] == [ENTRY, exit_("EXTERNAL_INTERRUPT", 3, vector=0x30),
+                             irq(0x30, VIA_EXIT)]
     assert [d.delivered_to for d in r.deliveries] == ["L1"]
     assert all(len(d.delivered) == 1 for d in r.deliveries)
     assert checked("ack-on-exit-modern").ok
@@ -138,15 +140,15 @@ def test_modern_kvm_honours_ack_on_exit_and_delivers_once():
 # -- pin-based external-interrupt exiting off ------------------------------------------------------
 def test_pin_based_off_delivers_into_l2_and_l1_sees_no_exit():
     r = nested("pin-based-off")
-    assert "irq 0x30" in shorts(r.l2_view)
-    assert "exit EXTERNAL_INTERRUPT" not in " ".join(shorts(r.l1_view))
+    assert irq(0x30) in r.l2_view
+    assert "EXTERNAL_INTERRUPT" not in exit_reasons(r.l1_view)
     assert checked("pin-based-off").ok
 
 
 def test_pin_based_off_with_l2_if_off_opens_the_window_on_vmcs02():
     r = nested("pin-based-off-l2-if-off")
     assert l0_steps(r, "vmexit INTERRUPT_WINDOW") == ["vmexit INTERRUPT_WINDOW on vmcs02"]
-    assert shorts(r.l2_view) == ["entry", "irq 0x30", "entry"]
+    assert r.l2_view == [ENTRY, irq(0x30), ENTRY]
     assert checked("pin-based-off-l2-if-off").ok
 
 
@@ -155,29 +157,29 @@ def test_l1_injection_is_carried_from_vmcs12_into_vmcs02():
     r = nested("l1-injects-l2")
     inject = [e for e in r.events if e.kind == "nested_vmenter" and e.data["inject"]]
     assert inject and inject[0].data["inject"] == {"vector": 0x40, "type": "external"}
-    assert shorts(r.l2_view) == ["entry", "entry", "irq 0x40", "entry"]
+    assert r.l2_view == [ENTRY, ENTRY, irq(0x40), ENTRY]
     assert checked("l1-injects-l2").ok
 
 
 def test_l1s_interrupt_window_exit_is_reflected_to_l1():
     r = nested("l1-injects-l2-window")
-    assert "exit INTERRUPT_WINDOW @8" in shorts(r.l1_view)
+    assert exit_("INTERRUPT_WINDOW", 8) in r.l1_view
     assert "nested_vmx_exit_reflected" in l0_steps(r, "nested_vmx_exit_reflected")
     assert checked("l1-injects-l2-window").ok
 
 
 def test_exit_during_delivery_owned_by_l1_reports_idt_vectoring_info():
     r = nested("idt-vectoring-l1-ept")
-    assert "exit EPT_VIOLATION idt 0x40 @5" in shorts(r.l1_view)
+    assert exit_("EPT_VIOLATION", 5, idt=0x40) in r.l1_view
     assert [len(d.delivered) for d in r.deliveries] == [1]
     assert checked("idt-vectoring-l1-ept").ok
 
 
 def test_exit_during_delivery_owned_by_l0_is_reinjected_by_l0_unseen_by_l1():
     r = nested("idt-vectoring-l0-ept")
-    assert "EPT_VIOLATION" not in " ".join(shorts(r.l1_view))
+    assert "EPT_VIOLATION" not in exit_reasons(r.l1_view)
     assert l0_steps(r, "vmexit EPT_VIOLATION") == ["vmexit EPT_VIOLATION on vmcs02"]
-    assert shorts(r.l2_view) == ["entry", "entry", "irq 0x40", "entry"]
+    assert r.l2_view == [ENTRY, ENTRY, irq(0x40), ENTRY]
     assert checked("idt-vectoring-l0-ept").ok
 
 
@@ -224,30 +226,30 @@ def test_with_a_bug_check_fails(name):
 # -- NMIs ----------------------------------------------------------------------------------------
 def test_nmi_exiting_exits_with_the_nmi_in_the_exit_and_l1_runs_its_nmi_handler():
     r = nested("nmi-exiting")
-    assert shorts(r.l1_view)[:3] == ["entry", "exit EXCEPTION_NMI 0x02 @3", "nmi"]
+    assert r.l1_view[:3] == [ENTRY, exit_("EXCEPTION_NMI", 3, vector=0x02), nmi(VIA_EXIT)]
     assert [d.delivered[0][2] for d in r.deliveries] == ["exit"]
     assert checked("nmi-exiting").ok
 
 
 def test_an_nmi_without_nmi_exiting_goes_through_l2s_idt():
     r = nested("nmi-into-l2")
-    assert shorts(r.l2_view) == ["entry", "nmi", "entry"]
+    assert r.l2_view == [ENTRY, nmi(), ENTRY]
     assert checked("nmi-into-l2").ok
 
 
 def test_l1_opens_an_nmi_window_while_l2_blocks_nmis():
     r = nested("nmi-window")
-    assert "exit NMI_WINDOW @9" in shorts(r.l1_view)
-    assert shorts(r.l2_view).count("nmi") == 2
+    assert exit_("NMI_WINDOW", 9) in r.l1_view
+    assert nmis(r.l2_view) == 2
     assert checked("nmi-window").ok
 
 
 def test_an_nmi_at_vmlaunch_is_deferred_with_ebusy_like_an_interrupt():
     r = nested("nmi-at-vmlaunch")
-    assert shorts(r.l1_view)[:3] == ["entry", "exit EXCEPTION_NMI 0x02 @0", "nmi"]
+    assert r.l1_view[:3] == [ENTRY, exit_("EXCEPTION_NMI", 0, vector=0x02), nmi(VIA_EXIT)]
     assert "request_immediate_exit" in l0_steps(r, "request_immediate_exit")
 
 
 def test_inconsistent_nmi_controls_fail_vm_entry_in_both_worlds():
     c = checked("nmi-controls-invalid")
-    assert c.nested.l1_view[0] == c.bare.l1_view[0] == {"kind": "vmfail", "error": 7}
+    assert c.nested.l1_view[0] == c.bare.l1_view[0] == vmfail(7)

@@ -24,7 +24,7 @@ def shifted(result, index, by):
             if level == "L1":
                 seen += 1
                 if seen == index:
-                    new = dict(v, l2_retired=v["l2_retired"] + by)
+                    new = dataclasses.replace(v, l2_retired=v.l2_retired + by)
                     events[i] = e._replace(views=(("L1", new),))
     return dataclasses.replace(result, events=tuple(events))
 

@@ -1,8 +1,9 @@
 """Fidelity to the SDM and to real KVM: one behaviour per test, each citing what it follows."""
 
-from views import shorts
+from views import ENTRY, exit_, irq, nmi, nmis
 
 import nvmxlab
+from nvmxlab.observations import ObservedExit
 
 
 def scenario(policy="kvm-modern", vmcs12=None, l1=None, l2=None, interrupts=(), **top):
@@ -27,7 +28,7 @@ def test_bare_metal_halted_l1_exit_handler_does_not_resume_l2():
                  interrupts=[{"vector": 0x30, "to": "L1", "at": "L2:30"}])
     r = nvmxlab.run(s, "bare")
     assert r.status == "idle"
-    assert shorts(r.l1_view) == ["entry", "exit VMCALL @4"]
+    assert r.l1_view == [ENTRY, exit_("VMCALL", 4)]
 
 
 def test_an_interrupt_wakes_a_halted_l1_and_then_it_launches_in_both_worlds():
@@ -35,18 +36,18 @@ def test_an_interrupt_wakes_a_halted_l1_and_then_it_launches_in_both_worlds():
                  interrupts=[{"vector": 0x30, "to": "L1", "at": "L1:2"}])
     c = nvmxlab.check(s)
     assert c.ok, c.mismatches
-    assert shorts(c.bare.l1_view)[:2] == ["irq 0x30", "entry"]
+    assert c.bare.l1_view[:2] == [irq(0x30), ENTRY]
 
 
 # -- 2. window exits against the event they wait for (SDM 26.7.5, 26.7.6) ------------------------
 def test_bare_metal_takes_l1s_interrupt_window_exit_before_a_pending_interrupt():
     c = nvmxlab.check(nvmxlab.load_bundled("window-priority-modern"))
-    assert shorts(c.bare.l1_view)[3:5] == ["exit INTERRUPT_WINDOW @0", "irq 0x30"]
+    assert c.bare.l1_view[3:5] == [exit_("INTERRUPT_WINDOW", 0), irq(0x30)]
 
 
 def test_kvm_exits_for_the_interrupt_instead_and_check_names_it_kvms_difference():
     c = nvmxlab.check(nvmxlab.load_bundled("window-priority-modern"))
-    assert shorts(c.nested.l1_view)[3:5] == ["exit EXTERNAL_INTERRUPT @0", "irq 0x30"]
+    assert c.nested.l1_view[3:5] == [exit_("EXTERNAL_INTERRUPT", 0), irq(0x30)]
     assert not c.ok
     assert any("KVM's difference" in n and "vmx_check_nested_events" in n for n in c.notes)
 
@@ -65,8 +66,8 @@ def test_bare_metal_takes_the_nmi_window_exit_before_a_pending_nmi_and_kvm_does_
                          "nmi_window_exiting": True},
                  interrupts=[{"type": "nmi", "to": "L1", "at": "L1:vmresume"}])
     c = nvmxlab.check(s)
-    assert shorts(c.bare.l1_view)[3] == "exit NMI_WINDOW @0"
-    assert shorts(c.nested.l1_view)[3] == "exit EXCEPTION_NMI 0x02 @0"
+    assert c.bare.l1_view[3] == exit_("NMI_WINDOW", 0)
+    assert c.nested.l1_view[3] == exit_("EXCEPTION_NMI", 0, vector=0x02)
     assert any("NMI-window" in n and "KVM's difference" in n for n in c.notes)
 
 
@@ -96,12 +97,12 @@ HALT_IN_WINDOW = {"vmcs12": {"interrupt_window_exiting": True, "hlt_exiting": Fa
 
 def test_a_window_exit_wakes_the_halted_guest_and_saves_the_active_state():
     r = nvmxlab.run(scenario(**HALT_IN_WINDOW), "bare")
-    assert shorts(r.l1_view)[1] == "exit INTERRUPT_WINDOW @3"
+    assert r.l1_view[1] == exit_("INTERRUPT_WINDOW", 3)
 
 
 def test_an_external_interrupt_exit_from_hlt_still_saves_the_hlt_state():
     r = nvmxlab.run(nvmxlab.load_bundled("l2-halted"), "bare")
-    assert any(o["kind"] == "vmexit" and o["guest_activity_state"] == "hlt" for o in r.l1_view)
+    assert any(isinstance(o, ObservedExit) and o.halted for o in r.l1_view)
 
 
 def test_kvm_does_not_wake_a_halted_l2_for_l1s_window_and_check_says_so():
@@ -120,7 +121,7 @@ LET_THROUGH = {"vmcs12": {"external_interrupt_exiting": False},
 
 def test_on_bare_metal_l1_takes_the_interrupt_l2_could_not_after_the_exit():
     r = nvmxlab.run(scenario(**LET_THROUGH), "bare")
-    assert shorts(r.l1_view)[:3] == ["entry", "exit VMCALL @3", "irq 0x30"]
+    assert r.l1_view[:3] == [ENTRY, exit_("VMCALL", 3), irq(0x30)]
 
 
 def test_modern_kvm_re_evaluates_events_on_nested_vm_exit_and_matches_bare_metal():
@@ -148,8 +149,8 @@ def test_two_nmis_for_l1_at_once_merge_on_bare_metal_and_check_says_why():
                  interrupts=[{"type": "nmi", "to": "L1", "at": "L1:3"},
                              {"type": "nmi", "to": "L1", "at": "L1:3"}])
     c = nvmxlab.check(s)
-    assert shorts(c.bare.l1_view).count("nmi") == 1
-    assert shorts(c.nested.l1_view).count("nmi") == 2
+    assert nmis(c.bare.l1_view) == 1
+    assert nmis(c.nested.l1_view) == 2
     # As if the second NMI had come after the first was taken: a delay (item 7's rule).
     assert c.ok and any("an NMI for L1 arrived later" in d for d in c.delays), c.mismatches
 
@@ -239,7 +240,7 @@ def test_on_bare_metal_the_nmi_on_the_pin_goes_before_l1s_interrupt_window_exit(
     # the NMI goes through L2's IDT.
     r = nvmxlab.run(scenario(**WINDOW_AND_NMI), "bare")
     assert [d.delivered_to for d in r.deliveries] == ["L2", "L2", "L2"]
-    assert shorts(r.l1_view)[3] == "exit VMCALL @4"
+    assert r.l1_view[3] == exit_("VMCALL", 4)
 
 
 def test_kvm_relays_the_nmi_with_a_kick_that_ranks_below_l1s_interrupt_window_exit():
@@ -250,7 +251,7 @@ def test_kvm_relays_the_nmi_with_a_kick_that_ranks_below_l1s_interrupt_window_ex
     names = [e.name for e in r.events if e.level == "L1" or e.kind == "vmexit"]
     window = names.index("INTERRUPT_WINDOW")
     assert "enable_irq_window" in names[:window]  # L1 asked for this window
-    assert shorts(r.l1_view)[3:5] == ["exit INTERRUPT_WINDOW @3", "nmi"]
+    assert r.l1_view[3:5] == [exit_("INTERRUPT_WINDOW", 3), nmi()]
     assert r.deliveries[2].delivered_to == "L1"
 
 
@@ -273,7 +274,7 @@ def test_process_nmi_counts_nmis_against_the_running_contexts_nmi_mask():
                              {"type": "nmi", "to": "L1", "at": "L2:6"},
                              {"type": "nmi", "to": "L1", "at": "L2:6"}])
     c = nvmxlab.check(s)
-    assert shorts(c.bare.l2_view).count("nmi") == 2
+    assert nmis(c.bare.l2_view) == 2
     assert c.ok, c.mismatches
 
 
@@ -288,13 +289,13 @@ NMI_NO_VNMI = {"vmcs12": {"nmi_exiting": True},
 def test_without_virtual_nmis_l2s_iret_keeps_nmi_blocking_on_bare_metal():
     # SDM 26.3: the second NMI finds L2 still blocking NMIs, and L1 has no NMI window.
     r = nvmxlab.run(scenario(**NMI_NO_VNMI), "bare")
-    assert shorts(r.l2_view).count("nmi") == 1
+    assert nmis(r.l2_view) == 1
 
 
 def test_kvm_lifts_l2s_nmi_blocking_at_iret_and_check_names_it():
     c = nvmxlab.check(scenario(**NMI_NO_VNMI))
-    assert shorts(c.nested.l2_view).count("nmi") == 2
-    assert shorts(c.bare.l2_view).count("nmi") == 1
+    assert nmis(c.nested.l2_view) == 2
+    assert nmis(c.bare.l2_view) == 1
     assert any("virtual NMIs" in n and "KVM" in n for n in c.notes), c.notes
 
 

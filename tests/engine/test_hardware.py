@@ -1,6 +1,6 @@
 """The hardware model on its own (bare metal): SDM rules, one behaviour per test."""
 
-from views import shorts
+from views import exit_, irq, vmfail
 
 import nvmxlab
 from nvmxlab.guest import Context
@@ -24,7 +24,7 @@ def test_vm_exit_leaves_l1_with_interrupts_disabled_until_sti_and_its_shadow():
 
 def test_external_interrupt_exiting_ignores_the_guests_if():
     r = bare(**{"l2.rflags_if": False, "l2.program": ["nop", "nop", "nop", "nop", "vmcall"]})
-    assert shorts(r.l1_view)[1] == "exit EXTERNAL_INTERRUPT @3"
+    assert r.l1_view[1] == exit_("EXTERNAL_INTERRUPT", 3)
 
 
 def test_without_ack_on_exit_the_interrupt_stays_pending_in_the_apic():
@@ -36,13 +36,13 @@ def test_without_ack_on_exit_the_interrupt_stays_pending_in_the_apic():
 
 def test_with_ack_on_exit_the_exit_carries_the_vector_and_it_is_not_delivered_again():
     r = bare(**{"vmcs12.ack_interrupt_on_exit": True})
-    assert shorts(r.l1_view)[1] == "exit EXTERNAL_INTERRUPT 0x30 @3"
+    assert r.l1_view[1] == exit_("EXTERNAL_INTERRUPT", 3, vector=0x30)
     assert len(r.deliveries[0].delivered) == 1 and r.deliveries[0].delivered[0][2] == "exit"
 
 
 def test_with_exiting_off_the_interrupt_goes_through_l2s_idt():
     r = bare(**{"vmcs12.external_interrupt_exiting": False})
-    assert "irq 0x30" in shorts(r.l2_view)
+    assert irq(0x30) in r.l2_view
     assert r.deliveries[0].delivered_to == "L2"
 
 
@@ -56,12 +56,12 @@ def test_interrupt_window_exit_comes_after_the_sti_shadow():
 
 def test_vm_entry_with_a_control_the_capabilities_lack_fails_with_error_7():
     r = nvmxlab.run(nvmxlab.load_bundled("ack-on-exit-refused"), "nested")
-    assert r.l1_view[0] == {"kind": "vmfail", "error": 7}
+    assert r.l1_view[0] == vmfail(7)
 
 
 def test_vmresume_of_a_never_launched_vmcs_fails_with_error_5():
     r = bare(**{"l1.program": ["nop", "vmresume"], "interrupt": []})
-    assert r.l1_view[0] == {"kind": "vmfail", "error": 5}
+    assert r.l1_view[0] == vmfail(5)
 
 
 def test_sti_blocks_for_one_instruction_only_when_if_was_0():
@@ -91,4 +91,4 @@ def test_a_vector_raised_twice_before_delivery_coalesces():
 
 def test_halted_l2_wakes_into_the_exit_and_records_hlt():
     r = nvmxlab.run(nvmxlab.load_bundled("l2-halted"), "bare")
-    assert shorts(r.l1_view)[1] == "exit EXTERNAL_INTERRUPT hlt @3"
+    assert r.l1_view[1] == exit_("EXTERNAL_INTERRUPT", 3, hlt=True)

@@ -1,31 +1,56 @@
-"""Compact, readable forms of what L1 and L2 observe, for tests that pin them."""
+"""Observations as the tests write them: short constructors for the typed observations of
+nvmxlab.observations (what L1 and L2 see), and L0's steps by name."""
 
 from __future__ import annotations
 
+from nvmxlab.observations import (
+    ENTRY,
+    VIA_EXIT,
+    VIA_IDT,
+    Observation,
+    ObservedExit,
+    ObservedInterrupt,
+    ObservedNmi,
+    ObservedVmFail,
+)
+from nvmxlab.vmx import ACTIVE, HLT, NMI_VECTOR, EventInfo, ExitReason
 
-def short(o: dict) -> str:
-    """'exit EXTERNAL_INTERRUPT @3', 'exit EXTERNAL_INTERRUPT 0x30 @3', 'irq 0x30', 'entry',
-    'vmfail 7'; an exit adds 'idt 0x40' for valid IDT-vectoring info and 'hlt' for a halted L2."""
-    kind = o["kind"]
-    if kind == "vmexit":
-        parts = ["exit", o["reason"]]
-        if o["intr_info"]:
-            parts.append(f"0x{o['intr_info']['vector']:02x}")
-        if o["idt_vectoring"]:
-            parts.append(f"idt 0x{o['idt_vectoring']['vector']:02x}")
-        if o["guest_activity_state"] == "hlt":
-            parts.append("hlt")
-        parts.append(f"@{o['l2_retired']}")
-        return " ".join(parts)
-    if kind == "irq":
-        return f"irq 0x{o['vector']:02x}"
-    if kind == "vmfail":
-        return f"vmfail {o['error']}"
-    return kind
+__all__ = ["ENTRY", "VIA_EXIT", "exit_", "exit_reasons", "irq", "l0_steps", "nmi", "nmis",
+           "vmfail"]
 
 
-def shorts(view: list[dict]) -> list[str]:
-    return [short(o) for o in view]
+def exit_(reason: str, at: int, *, vector: int | None = None, idt: int | None = None,
+          hlt: bool = False) -> ObservedExit:
+    """An exit L1 reads from vmcs12 after L2 retired `at` instructions: `vector` in the VM-exit
+    interruption information (an NMI's for EXCEPTION_NMI), `idt` an external interrupt in the
+    IDT-vectoring information, `hlt` for L2 halted."""
+    kind = "nmi" if reason == "EXCEPTION_NMI" else "external"
+    return ObservedExit(ExitReason[reason],
+                        None if vector is None else EventInfo(vector, kind),
+                        None if idt is None else EventInfo(idt),
+                        HLT if hlt else ACTIVE, at)
+
+
+def irq(vector: int, via: str = VIA_IDT) -> ObservedInterrupt:
+    return ObservedInterrupt(vector, via)
+
+
+def nmi(via: str = VIA_IDT) -> ObservedNmi:
+    return ObservedNmi(NMI_VECTOR, via)
+
+
+def vmfail(error: int) -> ObservedVmFail:
+    return ObservedVmFail(error)
+
+
+def exit_reasons(view: list[Observation]) -> list[str]:
+    """The reasons of the exits in a view, in order."""
+    return [o.exit_reason.name for o in view if isinstance(o, ObservedExit)]
+
+
+def nmis(view: list[Observation]) -> int:
+    """How many NMIs a level took (through its IDT or in an exit)."""
+    return sum(isinstance(o, ObservedNmi) for o in view)
 
 
 def l0_steps(result, *names: str) -> list[str]:

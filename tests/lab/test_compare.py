@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nvmxlab.observations import ENTRY, ObservedInterrupt
 from nvmxlab.widgets.compare import SAME_SHOWN, l1_rows
 
 DIFFERS = "<td>≠</td>"  # the first cell of a row whose observations differ
@@ -36,8 +37,8 @@ def test_a_refused_variation_is_a_message(lab):
 
 
 def test_agreeing_observations_are_folded_around_differences():
-    same = [{"kind": "entry"}] * 10
-    rows = l1_rows(same + [{"kind": "irq", "vector": 48}], same + [{"kind": "irq", "vector": 64}])
+    same = [ENTRY] * 10
+    rows = l1_rows(same + [ObservedInterrupt(48)], same + [ObservedInterrupt(64)])
     assert len(rows) == 2 * SAME_SHOWN + 1 + 1
     assert rows[SAME_SHOWN][0].startswith("… 6 observations the same")
     assert rows[-1][2] is True

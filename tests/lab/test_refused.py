@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nvmxlab.engine
+from nvmxlab.observations import ObservedVmFail
 
 
 def test_a_bug_the_policy_cannot_express_shows_the_scenario_error_text(lab):
@@ -32,7 +33,7 @@ def test_fixing_the_refused_control_clears_the_error(lab):
 def test_ack_on_exit_under_the_2011_code_shows_the_failed_vmlaunch_l1_sees(lab):
     lab.controls["vmcs12.ack_interrupt_on_exit"].value = True
     assert lab.error is None  # not refused: L1 learns it from the VM entry
-    assert {"kind": "vmfail", "error": 7} in lab.result.l1_view
+    assert ObservedVmFail(7) in lab.result.l1_view
     assert "VM-instruction error 7" in lab.status.value
     assert "does not offer VM_EXIT_ACK_INTR_ON_EXIT" in lab.status.value  # the reason
 
