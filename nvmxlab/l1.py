@@ -79,11 +79,14 @@ class L1Hypervisor:
         trace = self.world.trace
         if self.l2_has_events():
             trace.add("L1", "kvm", "kvm_emulate_halt", "L2's HLT, with an event for L2 already "
-                      "pending (kvm_vcpu_has_events): its vCPU stays runnable", {"level": "L2"})
+                      "pending (kvm_vcpu_has_events): its vCPU stays runnable",
+                      {"level": "L2", "mp_state": "RUNNABLE"})
             return
+        # Kind "kvm", not "halt": L1 runs on; it is L2's vCPU that L1 marks halted.
         self.l2_halted, self.l1_if = True, self.world.l1.rflags_if
-        trace.add("L1", "halt", "kvm_emulate_halt", "L2's HLT and no event for L2: "
-                  "mp_state = HALTED, L1 does not resume L2 until it has one", {"level": "L2"})
+        trace.add("L1", "kvm", "kvm_emulate_halt", "L2's HLT and no event for L2: "
+                  "mp_state = HALTED, L1 does not resume L2 until it has one",
+                  {"level": "L2", "mp_state": "HALTED"})
 
     def vcpu_block(self) -> bool:
         """vcpu_block() → kvm_vcpu_halt(): L2's vCPU thread sleeps until
@@ -99,7 +102,8 @@ class L1Hypervisor:
         self.l2_halted = False
         l1.rflags_if = self.l1_if  # vcpu_enter_guest() runs with L1's IF as before the block
         trace.add("L1", "loop", "vcpu_block", "kvm_vcpu_has_events(): an event for L2, its "
-                  "vCPU is runnable again (mp_state = RUNNABLE)", {"level": "L2"})
+                  "vCPU is runnable again (mp_state = RUNNABLE)",
+                  {"level": "L2", "mp_state": "RUNNABLE"})
         return True
 
     def l2_has_events(self) -> bool:

@@ -332,7 +332,7 @@ def test_an_interrupt_for_l2_pending_at_its_hlt_keeps_the_vcpu_runnable():
     assert shorts(r.l1_view)[:3] == ["entry", "exit HLT @2", "entry"]
     assert shorts(r.l2_view)[2] == "irq 0x40"
     first = next(e for e in r.events if e.name == "kvm_emulate_halt")
-    assert first.level == "L1" and first.kind != "halt"  # not mp_state = HALTED
+    assert first.level == "L1" and first.data["mp_state"] == "RUNNABLE"
 
 
 def test_l1_wakes_l2s_vcpu_for_an_interrupt_its_own_handler_raises_for_l2():
