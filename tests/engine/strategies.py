@@ -15,12 +15,15 @@ PLAIN = ("nop", "nop", "nop", "cli", "sti")
 
 
 @st.composite
-def l2_programs(draw, hlt: bool = False):
+def l2_programs(draw, hlt: bool = False, halts: bool = False):
     # A HLT that L1 does not intercept waits for an interrupt that may never come.  One that
     # it intercepts waits too (L1 blocks L2's vCPU until it has an event for L2), but comes as
     # `sti; hlt`, as an idle loop halts: L2 can take the interrupt that wakes it.
+    # `halts`: at least one such HLT.
     body = draw(st.lists(st.sampled_from(PLAIN + (("sti; hlt",) if hlt else ())), min_size=1,
                          max_size=6))
+    if halts:
+        body.insert(draw(st.integers(0, len(body))), "sti; hlt")
     # L2 ends each round with IF = 1 and a VMCALL, so L1 always gets control back.
     return [i for token in body for i in token.split("; ")] + ["sti", "nop", "vmcall"]
 
@@ -87,11 +90,12 @@ def interrupts(draw, n_max=3, nmis_for_l1=False, l1_triggers_only=False, nmis_fo
 
 @st.composite
 def scenarios(draw, policy: str | None = None, ack: bool | None = None,
-              exiting: bool | None = None, windows: bool = True):
+              exiting: bool | None = None, windows: bool = True, halts: bool = False):
     """`exiting`: PIN_BASED_EXT_INTR_MASK, or drawn.  With it off, an interrupt L2 cannot
     take before it exits to L1 waits, under the 2011 policies, for an unrelated event (KVM's
-    gap until 2025, README "Known differences")."""
-    hlt_exiting = draw(st.booleans())
+    gap until 2025, README "Known differences").  `halts`: L1 intercepts HLT and L2's program
+    has one."""
+    hlt_exiting = halts or draw(st.booleans())
     policy = policy or draw(st.sampled_from(nvmxlab.bugs.POLICIES))
     # NMI controls as the SDM allows them: virtual NMIs need NMI exiting.
     nmi_exiting = draw(st.booleans())
@@ -100,7 +104,7 @@ def scenarios(draw, policy: str | None = None, ack: bool | None = None,
     window = draw(st.sampled_from(("none", "none", "none", "none", "interrupt", "nmi"))) \
         if windows else "none"
     l1 = {"program": draw(l1_programs()), "exit_handler": draw(exit_handlers())}
-    l2 = {"program": draw(l2_programs(hlt_exiting)),
+    l2 = {"program": draw(l2_programs(hlt_exiting, halts)),
           "rflags_if": window != "none" or draw(st.booleans()),
           "idt_fault": draw(st.sampled_from(("none", "none", "l0-ept", "l1-ept"))),
           "nmi_handler": draw(st.sampled_from((["nop", "iret"], ["nop", "vmcall", "iret"])))}
