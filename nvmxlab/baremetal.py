@@ -38,7 +38,7 @@ class BareMetal:
 
     def snapshot(self) -> tuple:
         return (self.world.context_state(), tuple(self.apic.irr), tuple(self.apic.isr),
-                self.vmcs12.snapshot(), self.l1_hv.reinject, self.cpu.nmi)
+                self.vmcs12.snapshot(), self.l1_hv.state(), self.cpu.nmi)
 
     def run(self) -> None:
         world, cpu, l1, l2, v = self.world, self.cpu, self.world.l1, self.world.l2, self.vmcs12

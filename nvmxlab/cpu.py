@@ -202,8 +202,8 @@ class Cpu:
             return self._instruction_exit(vmcs, guest, instr, ExitReason.VMCALL,
                                           "VMCALL always exits in VMX non-root operation")
         # vmlaunch/vmresume in VMX non-root operation always exit (SDM 26.1.2).
-        if guest.on_vmx_instruction:
-            guest.on_vmx_instruction(instr)
+        if guest.on_vmx_instruction and not guest.on_vmx_instruction(instr):
+            return None  # L1's software idles instead (l1.py): its HLT comes next
         reason = ExitReason.VMLAUNCH if instr == "vmlaunch" else ExitReason.VMRESUME
         return self.vmexit(vmcs, guest, reason,
                            why=f"{instr.upper()} always exits in VMX non-root operation")
@@ -275,8 +275,8 @@ class Cpu:
                 raise Idle(f"{host.level} is halted with no event pending")
             instr = host.fetch()
             if instr in ("vmlaunch", "vmresume"):
-                if host.on_vmx_instruction:
-                    host.on_vmx_instruction(instr)
+                if host.on_vmx_instruction and not host.on_vmx_instruction(instr):
+                    continue  # L1's software idles instead (l1.py): its HLT comes next
                 return instr
             if instr == "hlt":
                 host.halt()

@@ -41,6 +41,9 @@ def run(scenario: Scenario | str | Path, mode: str = "nested", policy: str | Non
         status, detail = done.reason, done.detail
     except Idle as idle:
         status, detail = "idle", str(idle)
+        if machine.l1_hv.l2_halted:
+            detail += ("; L1 keeps L2's vCPU blocked after its HLT (kvm_vcpu_block) and has no "
+                       "interrupt or NMI for L2")
     except Livelock as stuck:
         status, detail, loop = "livelock", stuck.detail, stuck.loop
     finally:

@@ -23,6 +23,9 @@ class Context:
         self.sti_blocking = False  # interruptibility bit 0: blocking by STI (SDM 25.4.2)
         self.nmi_blocking = False  # interruptibility bit 3: blocking by NMI
         self.activity = ACTIVE
+        # L1's software blocked a vCPU and idles (sti; hlt) where RIP points: the next
+        # instruction is that HLT, and RIP stays at the VMRESUME it will check again (l1.py).
+        self.idle = False
         self.frames: list[tuple[str, int, bool]] = []  # what IRET pops: stream, pc, IF
         self.in_service: list[tuple[Lapic, int]] = []  # whose ISR an EOI clears
         self.retired = 0
@@ -35,6 +38,8 @@ class Context:
     def fetch(self) -> str:
         """The instruction at RIP.  Falling off the end of a stream behaves like HLT (but
         retires nothing)."""
+        if self.idle:
+            return "hlt"
         prog = self.programs[self.stream]
         if self.pc >= len(prog):
             if self.repeat and self.stream == "program":
@@ -81,16 +86,28 @@ class Context:
 
     def halt(self) -> None:
         """HLT completes (it counts as retired) and the level waits in the HLT activity state,
-        RIP already past the HLT.  Falling off the end of a stream halts without retiring."""
-        if not self.at_end:
+        RIP already past the HLT.  Falling off the end of a stream halts without retiring.
+        The idle loop's HLT retires and leaves RIP where the idle loop was entered."""
+        if self.idle:
+            self.idle = False
+            self.retired += 1
+        elif not self.at_end:
             self.pc += 1
             self.retired += 1
         self.sti_blocking = False
         self.activity = HLT
 
+    def idle_loop(self) -> None:
+        """sti; hlt where RIP points, as an idle loop does (safe_halt()): IF = 1, blocking by
+        STI only if IF was 0 (SDM 6.8.3), and the next instruction is the HLT."""
+        self.sti_blocking = not self.rflags_if
+        self.rflags_if = True
+        self.idle = True
+
     def deliver(self, vector: int, apic: Lapic | None, nmi: bool = False) -> None:
         """Deliver an event through this level's IDT (interrupt gate): push, IF = 0, jump."""
         self.activity = ACTIVE  # an event wakes the level from HLT
+        self.idle = False  # after the handler, the idle loop's caller checks again
         self.frames.append((self.stream, self.pc, self.rflags_if))
         self.rflags_if = False
         self.sti_blocking = False

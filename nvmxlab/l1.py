@@ -23,11 +23,16 @@ class L1Hypervisor:
         self.nmi_window_requested = vmcs12.nmi_window_exiting
         self.reinject: EventInfo | None = None
         self.skip: str | None = None  # an L2 instruction that exited and must be skipped
+        # L2's vCPU is HALTED (mp_state) after an HLT L1 intercepted: L1 does not enter L2
+        # until kvm_vcpu_has_events(); `l1_if` is L1's IF to enter with once it is runnable.
+        self.l2_halted = False
+        self.l1_if = True
         world.l1.on_vmx_instruction = self.before_entry
         world.l1.on_vmexit = self.after_exit
 
-    def before_entry(self, instr: str) -> None:
-        """Program vmcs12's VM-entry interruption field before VMLAUNCH/VMRESUME."""
+    def before_entry(self, instr: str) -> bool:
+        """Program vmcs12's VM-entry interruption field before VMLAUNCH/VMRESUME.  False: L1
+        does not execute the instruction, because L2's vCPU is blocked (L1 idles instead)."""
         v, trace = self.vmcs12, self.world.trace
         if self.skip:
             # kvm_skip_emulated_instruction(): advance L2's RIP past the VMCALL/HLT it emulated.
@@ -36,6 +41,10 @@ class L1Hypervisor:
             trace.add("L1", "skip", "kvm_skip_emulated_instruction",
                       f"L1 handled L2's {instr.upper()}: advance L2's RIP past it")
             self.world.retired(l2, instr, skipped=True)
+            if instr == "hlt":
+                self.kvm_emulate_halt()
+        if self.l2_halted and not self.vcpu_block():
+            return False
         v.interrupt_window_exiting = self.window_requested
         v.nmi_window_exiting = self.nmi_window_requested
         if self.reinject is not None:
@@ -45,11 +54,11 @@ class L1Hypervisor:
             trace.add("L1", "inject", "vmx_complete_interrupts",
                       "re-inject the event the exit interrupted (IDT-vectoring info)",
                       {"field": "vmcs12.VM_ENTRY_INTR_INFO", **v.entry_intr_info.to_json()})
-            return
+            return True
         if self.world.l2_nmis and self.inject_nmi(v):
-            return
+            return True
         if not self.world.l2_vapic.has_interrupt():
-            return
+            return True
         if v.guest_if and not v.guest_sti_blocking:
             vector, ids = self.world.l2_vapic.ack()
             v.entry_intr_info = EventInfo(vector, ids=tuple(ids), source=self.world.l2_vapic)
@@ -61,6 +70,55 @@ class L1Hypervisor:
             trace.add("L1", "window", "enable_irq_window",
                       "L2 has IF = 0 or STI blocking: ask for an interrupt-window exit",
                       {"field": "vmcs12.CPU_BASED_INTR_WINDOW_EXITING", "value": True})
+        return True
+
+    # -- L2's HLT: handle_halt() → kvm_emulate_halt() (vmx.c, x86.c) ---------------------------
+    def kvm_emulate_halt(self) -> None:
+        """After the skip, __kvm_emulate_halt() sets L2's vCPU to KVM_MP_STATE_HALTED unless
+        kvm_vcpu_has_events() already holds; vcpu_run() then calls vcpu_block() instead of
+        vcpu_enter_guest() for as long as kvm_vcpu_running() is false."""
+        trace = self.world.trace
+        if self.l2_has_events():
+            trace.add("L1", "kvm", "kvm_emulate_halt", "L2's HLT, with an event for L2 already "
+                      "pending (kvm_vcpu_has_events): its vCPU stays runnable",
+                      {"level": "L2", "mp_state": "RUNNABLE"})
+            return
+        # Kind "kvm", not "halt": L1 runs on; it is L2's vCPU that L1 marks halted.
+        self.l2_halted, self.l1_if = True, self.world.l1.rflags_if
+        trace.add("L1", "kvm", "kvm_emulate_halt", "L2's HLT and no event for L2: "
+                  "mp_state = HALTED, L1 does not resume L2 until it has one",
+                  {"level": "L2", "mp_state": "HALTED"})
+
+    def vcpu_block(self) -> bool:
+        """vcpu_block() → kvm_vcpu_halt(): L2's vCPU thread sleeps until
+        kvm_arch_vcpu_runnable().  Meanwhile L1 idles (sti; hlt) and takes its own interrupts
+        and NMIs; after each it checks again.  True: L2's vCPU is runnable."""
+        l1, trace = self.world.l1, self.world.trace
+        if not self.l2_has_events():
+            l1.idle_loop()
+            trace.add("L1", "loop", "kvm_vcpu_block", "no interrupt or NMI for L2: its vCPU "
+                      "stays blocked; L1 idles (sti; hlt) until an event of its own",
+                      {"level": "L2"})
+            return False
+        self.l2_halted = False
+        l1.rflags_if = self.l1_if  # vcpu_enter_guest() runs with L1's IF as before the block
+        trace.add("L1", "loop", "vcpu_block", "kvm_vcpu_has_events(): an event for L2, its "
+                  "vCPU is runnable again (mp_state = RUNNABLE)",
+                  {"level": "L2", "mp_state": "RUNNABLE"})
+        return True
+
+    def l2_has_events(self) -> bool:
+        """kvm_vcpu_has_events() for L2's vCPU, in L1: an NMI L2 can take (vmx_nmi_allowed()),
+        or an interrupt in L1's APIC model for L2 with L2 able to take it
+        (kvm_arch_interrupt_allowed(): IF = 1; the skip has cleared the STI shadow)."""
+        v, world = self.vmcs12, self.world
+        if world.l2_nmis and not v.guest_nmi_blocking:
+            return True
+        return v.guest_if and world.l2_vapic.has_interrupt()
+
+    def state(self) -> tuple:
+        """What of L1's software state a snapshot must hold (the loop checks)."""
+        return self.reinject, self.l2_halted, self.l1_if
 
     def inject_nmi(self, v) -> bool:
         """inject_pending_event for an NMI: inject it, or ask for an NMI-window exit."""

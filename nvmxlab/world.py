@@ -319,7 +319,8 @@ def rip(c: Context) -> int:
 
 def _ctx_state(c: Context) -> tuple:
     return (c.stream, c.pc, c.rflags_if, c.sti_blocking, c.nmi_blocking, c.activity,
-            tuple(c.frames), tuple((a.name, v) for a, v in c.in_service), c.exit_work_pending)
+            tuple(c.frames), tuple((a.name, v) for a, v in c.in_service), c.exit_work_pending,
+            c.idle)
 
 
 def describe_loop(events) -> str:

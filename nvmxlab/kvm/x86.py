@@ -94,7 +94,7 @@ class Kvm(NestedVmx):
         return (self.world.context_state(), tuple(self.lapic.irr), tuple(self.lapic.isr),
                 tuple(self.phys_apic.irr), self.vmcs01.snapshot(), self.vmcs02.snapshot(),
                 self.vmcs12.snapshot(), self.guest_mode, self.nested_run_pending,
-                self.req_event, self.halted, self.interrupt, self.l1_hv.reinject,
+                self.req_event, self.halted, self.interrupt, self.l1_hv.state(),
                 self.nmi_injected, tuple(self.nmi_pending), self.extra_state())
 
     def extra_state(self) -> tuple:

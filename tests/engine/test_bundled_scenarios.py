@@ -108,6 +108,15 @@ def test_halted_l2_exits_with_activity_state_hlt_and_stays_halted():
     assert checked("l2-halted").ok
 
 
+def test_l1_blocks_l2s_vcpu_on_an_intercepted_hlt_until_it_has_an_interrupt_for_l2():
+    r = nested("l2-halt-intercepted")
+    assert shorts(r.l1_view) == ["entry", "exit HLT @2", "irq 0x30", "entry", "exit VMCALL @7",
+                                 "entry", "exit HLT @10"]
+    assert shorts(r.l2_view) == ["entry", "entry", "irq 0x40", "entry"]
+    assert r.status == "idle"
+    assert checked("l2-halt-intercepted").ok
+
+
 def test_2011_policies_report_a_halted_l2_as_active():
     c = checked("l2-halted", "kvm-2011-vmx")
     assert c.nested.l1_view[1] == exit_("EXTERNAL_INTERRUPT", 3)
