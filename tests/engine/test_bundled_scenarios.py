@@ -110,9 +110,9 @@ def test_halted_l2_exits_with_activity_state_hlt_and_stays_halted():
 
 def test_l1_blocks_l2s_vcpu_on_an_intercepted_hlt_until_it_has_an_interrupt_for_l2():
     r = nested("l2-halt-intercepted")
-    assert shorts(r.l1_view) == ["entry", "exit HLT @2", "irq 0x30", "entry", "exit VMCALL @7",
-                                 "entry", "exit HLT @10"]
-    assert shorts(r.l2_view) == ["entry", "entry", "irq 0x40", "entry"]
+    assert r.l1_view == [ENTRY, exit_("HLT", 2), irq(0x30), ENTRY, exit_("VMCALL", 7),
+                         ENTRY, exit_("HLT", 10)]
+    assert r.l2_view == [ENTRY, ENTRY, irq(0x40), ENTRY]
     assert r.status == "idle"
     assert checked("l2-halt-intercepted").ok
 

@@ -5,6 +5,7 @@ from strategies import scenarios
 
 import nvmxlab
 from nvmxlab import share
+from nvmxlab.observations import ObservedEntry
 
 SETTINGS = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -63,7 +64,7 @@ def l2_resumed_without_an_event(r) -> bool:
     for e in r.events:
         if e.level == "L2" and e.kind == "retire" and e.name == "hlt" and e.data:
             halted_at = e.seq  # the HLT that L1 intercepted and skipped
-        elif halted_at is not None and any(lvl == "L2" and v["kind"] == "entry"
+        elif halted_at is not None and any(lvl == "L2" and isinstance(v, ObservedEntry)
                                             for lvl, v in e.views):
             if not any(d.raised_seq < e.seq and (not d.delivered or d.delivered[0][0] > halted_at)
                        for d in for_l2):
