@@ -10,6 +10,7 @@ from .cpu import ALL_CONTROLS, Cpu, vmcs12_from
 from .l1 import L1Hypervisor
 from .lapic import Lapic
 from .observations import ENTRY_VIEWS, ObservedVmFail
+from .vcpu import Snapshots
 from .vmx import EventInfo
 from .world import World
 
@@ -18,11 +19,13 @@ class BareMetal:
     def __init__(self, world: World):
         self.world = world
         self.apic = Lapic("local APIC", owner="HW")
-        self.cpu = Cpu(world, self.apic, ALL_CONTROLS)
+        self.cpu = Cpu(world, self.apic, ALL_CONTROLS, host="L1")
         self.vmcs12 = vmcs12_from(world, ("L1",))
         self.l1_hv = L1Hypervisor(world, self.vmcs12, self.apic)
         world.raise_to_l1 = self.raise_to_l1
         world.snapshot = self.snapshot
+        self.snapshots = Snapshots(("vmcs12",))
+        world.trace.snapshot = self.vcpu_state
 
     def raise_to_l1(self, index: int, ev: EventInfo) -> None:
         if ev.type == "nmi":
@@ -40,6 +43,15 @@ class BareMetal:
         return (self.world.context_state(), tuple(self.apic.irr), tuple(self.apic.isr),
                 self.vmcs12.snapshot(), self.l1_hv.state(), self.cpu.nmi)
 
+    def vcpu_state(self) -> tuple:
+        """The state as it lives in the processor, L1, L2 and vmcs12 (see Snapshots)."""
+        l1, l2, v, running = self.world.l1, self.world.l2, self.vmcs12, self.cpu.running
+        return (
+            running, running == "L2",
+            l1.stream, l1.rflags_if, l1.sti_blocking, l1.nmi_blocking, l1.activity,
+            l2.stream, l2.rflags_if, l2.sti_blocking, l2.nmi_blocking, l2.activity,
+            v.interrupt_window_exiting, v.nmi_window_exiting)
+
     def run(self) -> None:
         world, cpu, l1, l2, v = self.world, self.cpu, self.world.l1, self.world.l2, self.vmcs12
         while True:
@@ -54,6 +66,7 @@ class BareMetal:
             # The VM exit loads L1's host state (SDM 28.5).
             l1.load_host_state(block_nmi=cpu.nmi_blocked_after_exit)
             cpu.nmi_blocked_after_exit = False
+            world.trace.restate()  # the exit step's state: L1's host state is loaded
 
     def vmfail(self, instr: str, error: int) -> None:
         l1 = self.world.l1

@@ -52,8 +52,11 @@ def vmcs12_from(world: World, owners: tuple[str, ...]) -> Vmcs:
 
 
 class Cpu:
-    def __init__(self, world: World, apic: Lapic, caps: frozenset[str] = ALL_CONTROLS):
+    def __init__(self, world: World, apic: Lapic, caps: frozenset[str] = ALL_CONTROLS,
+                 host: str = "L0"):
         self.world = world
+        self.host = host  # the level in VMX root operation: L0, or L1 on bare metal
+        self.running = host  # the level executing: the host, or the guest after a VM entry
         self.apic = apic  # the physical local APIC
         self.caps = caps  # the controls the VMX capability MSRs allow (SDM A.3-A.5)
         self.trace = world.trace
@@ -70,6 +73,7 @@ class Cpu:
             return error
         vmcs.launched = True
         vmcs.load_guest(guest)
+        self.running = guest.level  # VMX non-root operation
         data = {"vmcs": vmcs.name, "to": guest.level, "rip": rip(guest),
                 "inject": vmcs.entry_intr_info and vmcs.entry_intr_info.to_json()}
         if vmcs.preemption_timer_zero:
@@ -245,6 +249,8 @@ class Cpu:
                intr_info: EventInfo | None = None, idt_vectoring: EventInfo | None = None,
                qualification: str = "") -> VmExit:
         self.in_guest = False
+        self.running = self.host  # back in VMX root operation
+        self.trace.stale = True
         vmcs.save_guest(guest)
         vmcs.exit_reason = reason
         vmcs.exit_intr_info = intr_info
@@ -309,6 +315,7 @@ def wake(guest: Context) -> None:
     (x86/vmx_tests.c, verify_intr_window_exit() and verify_nmi_window_exit(): activity
     state 'ACTIVE')."""
     guest.activity = ACTIVE
+    guest.trace.stale = True
 
 
 def vm_entry_error(vmcs: Vmcs, launch: bool, caps: frozenset[str]) -> int | None:

@@ -11,7 +11,16 @@ from .lapic import Lapic
 from .vmx import ACTIVE, HLT
 
 
+class _Unrecorded:
+    """Where a context outside a run (a test of the hardware alone) reports its changes."""
+
+    stale = False
+
+
 class Context:
+    # The trace whose recorded vCPU state (vcpu.py) each change of this context makes stale.
+    trace = _Unrecorded()
+
     def __init__(self, level: str, programs: dict[str, list[str]], rflags_if: bool,
                  repeat: bool):
         self.level = level
@@ -68,7 +77,9 @@ class Context:
         if not self.at_end:
             self.pc += 1
         self.retired += 1
-        self.sti_blocking = False
+        if self.sti_blocking:
+            self.sti_blocking = False
+            self.trace.stale = True
 
     def execute_simple(self, instr: str) -> None:
         """nop, cli, sti: the instructions whose effect is purely on this context.  They
@@ -79,7 +90,10 @@ class Context:
             # STI blocks interrupts for one instruction only when it changes IF from 0 to 1.
             self.sti_blocking = not self.rflags_if
             self.rflags_if = True
+            self.trace.stale = True
             return
+        if self.sti_blocking or instr == "cli":
+            self.trace.stale = True
         self.sti_blocking = False
         if instr == "cli":
             self.rflags_if = False
@@ -96,6 +110,7 @@ class Context:
             self.retired += 1
         self.sti_blocking = False
         self.activity = HLT
+        self.trace.stale = True
 
     def idle_loop(self) -> None:
         """sti; hlt where RIP points, as an idle loop does (safe_halt()): IF = 1, blocking by
@@ -103,11 +118,13 @@ class Context:
         self.sti_blocking = not self.rflags_if
         self.rflags_if = True
         self.idle = True
+        self.trace.stale = True
 
     def deliver(self, vector: int, apic: Lapic | None, nmi: bool = False) -> None:
         """Deliver an event through this level's IDT (interrupt gate): push, IF = 0, jump."""
         self.activity = ACTIVE  # an event wakes the level from HLT
         self.idle = False  # after the handler, the idle loop's caller checks again
+        self.trace.stale = True
         self.frames.append((self.stream, self.pc, self.rflags_if))
         self.rflags_if = False
         self.sti_blocking = False
@@ -131,6 +148,7 @@ class Context:
             self.pc += 1
         self.retired += 1
         self.sti_blocking = False
+        self.trace.stale = True
 
     def load_host_state(self, block_nmi: bool = False) -> None:
         """VM exit: RIP = exit handler, RFLAGS = 0x2 (IF = 0), no blocking by STI (SDM 28.5.3).
@@ -143,6 +161,7 @@ class Context:
         self.sti_blocking = False
         self.activity = ACTIVE
         self.frames.clear()
+        self.trace.stale = True
         self.exit_work_pending = self.on_vmexit is not None
 
     def resume(self) -> None:

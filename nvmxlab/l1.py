@@ -47,6 +47,7 @@ class L1Hypervisor:
             return False
         v.interrupt_window_exiting = self.window_requested
         v.nmi_window_exiting = self.nmi_window_requested
+        trace.stale = True  # the windows L1 programs are part of the recorded state
         if self.reinject is not None:
             # vmx_complete_interrupts: an event whose delivery was cut short by the exit
             # (IDT-vectoring information) is injected again.
@@ -67,6 +68,7 @@ class L1Hypervisor:
                       {"field": "vmcs12.VM_ENTRY_INTR_INFO", "vector": vector})
         else:
             v.interrupt_window_exiting = True
+            trace.stale = True
             trace.add("L1", "window", "enable_irq_window",
                       "L2 has IF = 0 or STI blocking: ask for an interrupt-window exit",
                       {"field": "vmcs12.CPU_BASED_INTR_WINDOW_EXITING", "value": True})
@@ -132,6 +134,7 @@ class L1Hypervisor:
             return True
         if v.virtual_nmis:
             v.nmi_window_exiting = True
+            trace.stale = True
             trace.add("L1", "window", "enable_nmi_window", "L2 blocks NMIs: ask for an "
                       "NMI-window exit", {"field": "vmcs12.CPU_BASED_NMI_WINDOW_EXITING"})
         return False

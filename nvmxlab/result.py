@@ -8,6 +8,7 @@ from functools import cached_property
 from .observations import Observation, ObservedExit
 from .scenario import Scenario
 from .trace import Event
+from .vcpu import StateRecord, VcpuState
 
 FORMAT = 1
 
@@ -50,6 +51,7 @@ class Result:
     loop: str = ""
     stats: dict = field(default_factory=dict)
     never_raised: tuple[str, ...] = ()
+    state_record: StateRecord | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def build(cls, world, machine, status: str, detail: str, loop: str) -> Result:
@@ -73,9 +75,15 @@ class Result:
             round(stats["l0_exits"] / stats["l1_exits"], 2) if stats["l1_exits"] else None)
         never = tuple(f"0x{i.vector:02x} for {i.to} at {i.at}" for i in world.pending_triggers())
         return cls(world.scenario, world.mode, world.scenario.policy if nested else "bare",
-                   events, deliveries, status, detail, loop, stats, never)
+                   events, deliveries, status, detail, loop, stats, never,
+                   StateRecord(tuple(world.trace.changes[1:]), machine.snapshots))
 
     # -- views ----------------------------------------------------------------------------------
+    @cached_property
+    def states(self) -> tuple[VcpuState, ...]:
+        """The vCPU state after each event (vcpu.py)."""
+        return self.state_record.states(len(self.events)) if self.state_record else ()
+
     def view(self, level: str) -> list[Observation]:
         return [v for e in self.events for lvl, v in e.views if lvl == level]
 

@@ -5,6 +5,7 @@ Every view (L1/L2 views, deliveries, statistics, text, JSON, diagrams) is derive
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -40,16 +41,37 @@ class Event(NamedTuple):
 
 @dataclass
 class Trace:
-    """Append-only while the engine runs; frozen into a tuple for the result."""
+    """Append-only while the engine runs; frozen into a tuple for the result.
+
+    It also records the vCPU state each step leaves (vcpu.py): `snapshot()` reads it from the
+    machine; code that changes it sets `stale`, and the next step recorded takes a snapshot.
+    Only the steps that changed it are kept, in `changes`: (seq, state)."""
 
     events: list[Event] = field(default_factory=list)
+    # (seq, raw state) at each step that changed the state; the first entry only ends the list.
+    changes: list[tuple[int, object]] = field(default_factory=lambda: [(-1, None)])
+    stale: bool = True
+    snapshot: Callable[[], object] = lambda: None
 
     def add(self, level: str, kind: str, name: str, why: str = "", data: dict | None = None,
             views: Views = ()) -> Event:
         events = self.events
-        ev = Event(len(events), level, kind, name, why, data, views)
+        seq = len(events)
+        ev = Event(seq, level, kind, name, why, data, views)
         events.append(ev)
+        if self.stale:  # restate(), inline: about half of all steps change the state
+            self.stale = False
+            self.changes.append((seq, self.snapshot()))
         return ev
+
+    def restate(self) -> None:
+        """Take the state the last step recorded leaves (again, if part of the step's effect
+        came after it was recorded)."""
+        self.stale = False
+        seq, changes = len(self.events) - 1, self.changes
+        if changes[-1][0] == seq >= 0:
+            changes.pop()
+        changes.append((seq, self.snapshot()))
 
     def __len__(self) -> int:
         return len(self.events)

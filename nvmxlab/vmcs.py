@@ -60,6 +60,7 @@ class Vmcs:
         guest.sti_blocking = self.guest_sti_blocking
         guest.nmi_blocking = self.guest_nmi_blocking
         guest.activity = self.guest_activity
+        guest.trace.stale = True
 
     def snapshot(self) -> tuple:
         return tuple(getattr(self, f.name) for f in fields(self) if f.name != "guest_retired")

@@ -56,6 +56,7 @@ class World:
                                               "nmi_handler")), True, repeat=False)
         self.l2 = Context("L2", _streams(l2, ("program", "irq_handler", "nmi_handler")),
                           l2["rflags_if"], repeat=True)
+        self.l1.trace = self.l2.trace = self.trace  # their changes make the state stale
         # L1's software model of L2's local APIC: where an interrupt "to L2" is raised.
         self.l2_vapic = Lapic("L1's virtual APIC for L2", owner="L1")
         self.l2_nmis: list[EventInfo] = []  # NMIs L1's software has pending for L2
@@ -93,13 +94,16 @@ class World:
     def retired(self, ctx: Context, instr: str, skipped: bool = False) -> None:
         """A level retired an instruction (called by the hardware, in both worlds).
         `skipped`: a hypervisor skipped it after emulating it (an instruction that exited)."""
-        events = self.trace.events
+        trace = self.trace
+        events = trace.events
         seq = len(events)
         if seq >= self.max_steps:
             self._out_of_steps()
         # The hottest line of the engine: build the Event directly.
         events.append(Event(seq, ctx.level, "retire", instr, "",
                             {"skipped": True} if skipped else None, ()))
+        if trace.stale:
+            trace.restate()
         if self._pending:
             if ctx.retired >= self._next_due[ctx.level]:
                 self._fire(ctx.level, ctx.retired, None)

@@ -100,6 +100,7 @@ class Kvm2011Vmx(Kvm2011):
             self.make_request_event("nested_run_pending: a deferred event may be waiting, and "
                                     "KVM_REQ_EVENT is only on for one entry")
         self.nested_run_pending = exit_.reason in VMX_ENTRY_EXITS and not self.guest_mode
+        self.trace.stale = True
         super().handle_exit(exit_)
 
     def complete_interrupts(self, exit_: VmExit) -> None:
@@ -164,6 +165,7 @@ class Kvm2011Svm(Kvm2011):
 
     def on_nested_entry(self) -> None:
         self.nested_run_pending = False  # 2011 nested SVM had no such flag
+        self.trace.stale = True
         # The model re-evaluates L1's pending interrupt when L2 is entered (2011 SVM relied
         # on GIF and its STGI intercept for this, which the VMX hardware model lacks).
         if self.kvm_cpu_has_interrupt():

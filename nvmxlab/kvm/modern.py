@@ -70,6 +70,7 @@ class KvmModern(Kvm):
         progress and get back here for another iteration." (kvm_check_and_inject_events)"""
         self.step("kvm_check_and_inject_events", f"{why} → req_immediate_exit")
         self.req_immediate_exit = True
+        self.trace.stale = True
 
     def kvm_check_nested_events(self) -> int:
         return self.vmx_check_nested_events()
@@ -164,6 +165,8 @@ class KvmModern(Kvm):
             # injection ... halt the vcpu."
             self.nested_run_pending = False
             self.halted = True
+            self.l0_task = "vcpu_block"
+            self.trace.stale = True
             self.step("kvm_emulate_halt_noskip", "vmcs12 says L2 is halted and nothing will "
                       "wake it: halt the vCPU in guest mode", {"level": "L2"}, kind="halt")
 
@@ -242,6 +245,7 @@ class KvmModern(Kvm):
 
     def after_hw_entry(self) -> None:
         self.nested_run_pending = False  # cleared after the first entry into L2
+        self.trace.stale = True
         self.interrupt = self.nmi_injected = None
 
     def complete_interrupts(self, exit_: VmExit) -> None:

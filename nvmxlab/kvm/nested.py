@@ -37,6 +37,8 @@ class NestedVmx:
         self.vmcs02 = self.prepare_vmcs02(v12)
         self.guest_mode = True  # enter_guest_mode()
         self.nested_run_pending = True
+        self.l0_task = "nested_vmx_run"
+        self.trace.stale = True  # and guest_mode, nested_run_pending, vmcs02 (vcpu.py)
         pending = "; nested_run_pending = 1" if self.has_nested_run_pending else ""
         self.step(self.nested_run_name, f"emulate L1's {instr.upper()}: vmcs02 built from "
                   f"vmcs12, L2 runs next{pending}",
@@ -113,6 +115,8 @@ class NestedVmx:
         self.guest_mode = False  # leave_guest_mode()
         self.prepare_vmcs12(reason, intr_info, qualification)
         self.halted = False  # "in case we halted in L2"
+        self.l0_task = "nested_vmx_vmexit"
+        self.trace.stale = True  # and guest_mode, halted (vcpu.py)
         e = self.trace.add("L0", "nested_vmexit", self.nested_exit_name,
                            why or f"emulate an exit from L2 to L1: {reason.name}",
                            {"reason": reason.name,
@@ -125,6 +129,7 @@ class NestedVmx:
         # load_vmcs12_host_state(): L1 resumes at its exit handler with RFLAGS = 0x2.
         world.l1.load_host_state(block_nmi=reason == ExitReason.EXCEPTION_NMI)
         self.vmcs01.save_guest(world.l1)
+        self.trace.restate()  # the emulated exit's state: L1's host state is loaded
         self.after_nested_vmexit()
 
     def after_nested_vmexit(self) -> None:

@@ -12,6 +12,7 @@ from functools import cached_property
 from ..cpu import ALL_CONTROLS, Cpu, Idle, VmExit, eoi, vmcs12_from
 from ..l1 import L1Hypervisor
 from ..lapic import Lapic
+from ..vcpu import Snapshots
 from ..vmcs import Vmcs, skip_emulated_instruction
 from ..vmx import EventInfo, ExitReason
 from ..world import World
@@ -50,12 +51,17 @@ class Kvm(NestedVmx):
         self.req_event = False  # KVM_REQ_EVENT
         self.req_immediate_exit = False
         self.halted = False  # vcpu->arch.mp_state == KVM_MP_STATE_HALTED
+        self.l0_task, self.exit_from = "vcpu_run", ""  # see VcpuState.l0_task
         self.interrupt: EventInfo | None = None  # vcpu->arch.interrupt: queued for (re)injection
         self.nmi_injected: EventInfo | None = None  # vcpu->arch.nmi_injected
         self.nmi_pending: list[EventInfo] = []  # vcpu->arch.nmi_pending, one entry per NMI
         self.iterations = 0
         world.raise_to_l1 = self.kvm_apic_set_irq
         world.snapshot = self.snapshot
+        # The recorded state (vcpu.py): whatever changes one of the fields it is read from
+        # sets trace.stale.
+        self.snapshots = Snapshots(("vmcs01", "vmcs02", "vmcs12"))
+        world.trace.snapshot = self.vcpu_state
         self.l1_hv = L1Hypervisor(world, self.vmcs12, self.lapic)
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -88,6 +94,7 @@ class Kvm(NestedVmx):
 
     def make_request_event(self, why: str) -> None:
         self.req_event = True
+        self.trace.stale = True
         self.step("kvm_make_request(KVM_REQ_EVENT)", why, kind="request")
 
     def snapshot(self) -> tuple:
@@ -99,6 +106,20 @@ class Kvm(NestedVmx):
 
     def extra_state(self) -> tuple:
         return ()
+
+    def vcpu_state(self) -> tuple:
+        """The state as it lives in the processor, L1, L2, the VMCSes and this vCPU."""
+        l1, l2, v01, v02, v12 = self.world.l1, self.world.l2, self.vmcs01, self.vmcs02, \
+            self.vmcs12
+        return (
+            self.cpu.running, self.guest_mode,
+            l1.stream, l1.rflags_if, l1.sti_blocking, l1.nmi_blocking, l1.activity,
+            l2.stream, l2.rflags_if, l2.sti_blocking, l2.nmi_blocking, l2.activity,
+            v01.interrupt_window_exiting, v01.nmi_window_exiting,
+            v02.interrupt_window_exiting, v02.nmi_window_exiting,
+            v12.interrupt_window_exiting, v12.nmi_window_exiting,
+            self.nested_run_pending, self.req_event, self.req_immediate_exit, self.halted,
+            self.l0_task, self.exit_from)
 
     # -- interrupts from L1's devices ------------------------------------------------------------
     def kvm_apic_set_irq(self, index: int, ev: EventInfo) -> None:
@@ -158,11 +179,13 @@ class Kvm(NestedVmx):
                   {"iteration": self.iterations}, kind="loop")
         if self.req_event:
             self.req_event = False
+            self.trace.stale = True
             self.step("kvm_check_request(KVM_REQ_EVENT)", "re-evaluate pending events",
                       kind="request")
             self.inject_pending_event()
         if self.req_immediate_exit:
             self.req_immediate_exit = False
+            self.trace.stale = True
             self.vmcs.preemption_timer_zero = True
             self.step("request_immediate_exit", "enter, but exit again before the guest's "
                       "first instruction (VMX-preemption timer = 0)")
@@ -177,6 +200,9 @@ class Kvm(NestedVmx):
         """vmx_vcpu_run(): VM entry into the current VMCS, run until the next exit."""
         vmcs, guest = self.vmcs, self.guest
         self.before_hw_entry()
+        # Where L0 resumes after the guest's next VM exit: vcpu_enter_guest → handle_exit.
+        self.l0_task, self.exit_from = "handle_exit", guest.level
+        self.trace.stale = True
         error = self.cpu.vmentry(vmcs, guest, not vmcs.launched, "L0")
         assert error is None, f"L0's own {vmcs.name} failed VM entry ({error})"
         exit_ = self.cpu.run(vmcs, guest)
@@ -208,6 +234,7 @@ class Kvm(NestedVmx):
 
     def wake_from_halt(self) -> None:
         self.halted = False
+        self.trace.stale = True
         self.make_request_event("woken from HLT")
 
     # -- after the exit --------------------------------------------------------------------------
@@ -249,12 +276,14 @@ class Kvm(NestedVmx):
 
     def handle_interrupt_window(self, exit_: VmExit) -> None:
         exit_.vmcs.interrupt_window_exiting = False
+        self.trace.stale = True
         self.step("handle_interrupt_window", f"the guest can take interrupts now: close "
                   f"the window on {exit_.vmcs.name}", {"vmcs": exit_.vmcs.name}, kind="window")
         self.make_request_event("interrupt window exit")
 
     def handle_nmi_window(self, exit_: VmExit) -> None:
         exit_.vmcs.nmi_window_exiting = False
+        self.trace.stale = True
         self.step("handle_nmi_window", f"the guest can take an NMI now: close the NMI window "
                   f"on {exit_.vmcs.name}", {"vmcs": exit_.vmcs.name}, kind="window")
         self.make_request_event("NMI window exit")
@@ -263,6 +292,8 @@ class Kvm(NestedVmx):
         guest = self.guest
         skip_emulated_instruction(exit_.vmcs, guest, "hlt")  # kvm_emulate_halt(), then wait
         self.halted = True
+        self.l0_task = "vcpu_block"  # the vCPU loop blocks a HALTED vCPU (vcpu_block)
+        self.trace.stale = True
         self.step("kvm_emulate_halt", f"{guest.level} executed HLT: mp_state = HALTED",
                   {"level": guest.level}, kind="halt")
         self.world.retired(guest, "hlt", skipped=True)
@@ -319,11 +350,13 @@ class Kvm(NestedVmx):
 
     def enable_nmi_window(self) -> None:
         self.vmcs.nmi_window_exiting = True
+        self.trace.stale = True
         self.step("enable_nmi_window", f"{self.guest.level} blocks NMIs: NMI-window exiting "
                   f"on {self.vmcs.name}", {"vmcs": self.vmcs.name}, kind="window")
 
     def enable_irq_window_on_current(self) -> None:
         self.vmcs.interrupt_window_exiting = True
+        self.trace.stale = True
         self.step("enable_irq_window", f"{self.guest.level} cannot take the interrupt now: "
                   f"interrupt-window exiting on {self.vmcs.name}", {"vmcs": self.vmcs.name},
                   kind="window")
