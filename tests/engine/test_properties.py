@@ -56,6 +56,16 @@ def test_every_nested_only_difference_is_none_a_delay_or_documented(s):
     assert c.ok or c.notes, c.mismatches + c.nested.violations
 
 
+# kvm-2011-vmx loops on L1's NMI window (KVM's documented window priority), with an HLT L1
+# intercepts in L2's program.
+WINDOW_PRIORITY_LIVELOCK = (
+    "nvmx1:eNqNUtFugzAM_Bc_U2mgvSzfsD-oqsgCQ6M6CUoM7VTx73PK1CL2sPEAyL7z3Tm5QwZzBxeEUppGAXO8A-oHPm"
+    "sze8YptGeoQOKjpH8ztRITmKZ5X6p_YuuPZjlVwHXRopsTe8bQMWnrCFmcQkMcd-_ZJ8qTJ1DmmOKQ0Bd4yy_4Sn1KnxbV"
+    "aB55OrE9TlzMcX0gDaYc77a66wiXSP5UOLPszG3rK34bY_YtMpexqWccsnU9GEkTqUGPN5uFRt1786aPclBDGhgoUEKhTge"
+    "MkV37pcXL7A8-dpTCOjbXj3zYXuzzzGwMtiwVTI-cqdINaycgbyCl78LwhKjzV604q153wF5d6OL1F6fsb8cppT167cwuy"
+    "aQWFJF_si_LN4v90Q8")
+
+
 def l2_resumed_without_an_event(r) -> bool:
     """After L1 skipped an HLT of L2's, it entered L2 again with no interrupt or NMI for L2
     pending: none raised before that entry and still undelivered at the HLT."""
@@ -75,11 +85,14 @@ def l2_resumed_without_an_event(r) -> bool:
 
 @SETTINGS
 @given(scenarios(halts=True))
+@example(share.decode(WINDOW_PRIORITY_LIVELOCK).scenario)
 def test_l1_resumes_l2_after_an_intercepted_hlt_only_for_an_event_for_l2(s):
     """KVM as L1 (handle_halt → kvm_emulate_halt → vcpu_block) does not VMRESUME a halted
-    vCPU until kvm_vcpu_has_events(), in both worlds; the runs still end without a loss."""
+    vCPU until kvm_vcpu_has_events(), in both worlds; bare metal ends without a loss, and
+    nested does too unless `check` names the documented cause (e.g. KVM's window priority)."""
     c = nvmxlab.check(s)
     for r in (c.bare, c.nested):
         assert not l2_resumed_without_an_event(r)
-        assert r.status in ("idle", "settled", "max_steps"), r.detail
+    assert c.bare.status in ("idle", "settled", "max_steps"), c.bare.detail
     assert c.bare.violations == []
+    assert c.nested.status != "livelock" or c.notes, c.nested.detail
