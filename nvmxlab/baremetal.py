@@ -9,6 +9,7 @@ from __future__ import annotations
 from .cpu import ALL_CONTROLS, ENTRY_VIEWS, Cpu, vmcs12_from
 from .l1 import L1Hypervisor
 from .lapic import Lapic
+from .trace import Fact, Kind
 from .vmx import EventInfo
 from .world import World
 
@@ -28,11 +29,12 @@ class BareMetal:
             # The NMI pin latches one NMI; a second one while it is pending merges with it.
             pending = self.cpu.nmi
             self.cpu.nmi = EventInfo(2, "nmi", (pending.ids if pending else ()) + ev.ids)
-            self.world.trace.add("HW", "nmi", "NMI", "NMI pending on the NMI pin"
-                                 + (" (merged)" if pending else ""))
+            self.world.trace.add("HW", Kind.NMI, "NMI", "NMI pending on the NMI pin"
+                                 + (" (merged)" if pending else ""),
+                                 facts=Fact.MERGED if pending else Fact.NONE)
             return
         coalesced = not self.apic.set_irr(ev.vector, index)
-        self.world.trace.add("HW", "apic", "IRR", f"{self.apic.name}: IRR 0x{ev.vector:02x}"
+        self.world.trace.add("HW", Kind.APIC, "IRR", f"{self.apic.name}: IRR 0x{ev.vector:02x}"
                              + (" (coalesced)" if coalesced else ""), {"vector": ev.vector})
 
     def snapshot(self) -> tuple:
@@ -56,7 +58,7 @@ class BareMetal:
 
     def vmfail(self, instr: str, error: int) -> None:
         l1 = self.world.l1
-        self.world.trace.add("HW", "vmfail", instr.upper(), Cpu.error_text(error),
+        self.world.trace.add("HW", Kind.VMFAIL, instr.upper(), Cpu.error_text(error),
                              {"error": error},
                              views=(("L1", {"kind": "vmfail", "error": error}),))
         l1.retire(instr)

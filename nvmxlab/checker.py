@@ -13,6 +13,7 @@ from .engine import run
 from .result import Result
 from .scenario import Scenario, from_dict
 from .scenarios import resolve
+from .trace import Fact, Kind
 
 
 @dataclass
@@ -141,9 +142,9 @@ def _arrival_points(nested: Result, d) -> list[str]:
             break
         if e.seq >= d.raised_seq and l1_at_raise is None:
             l1_at_raise = retired["L1"]
-        if e.kind == "retire":
+        if e.kind == Kind.RETIRE:
             retired[e.level] += 1
-        elif e.kind == "nested_vmexit" and e.seq > d.raised_seq:
+        elif e.kind == Kind.NESTED_VMEXIT and e.seq > d.raised_seq:
             at_exit = retired["L2"]
     points = [f"L2:{k}" for k in dict.fromkeys((at_exit, retired["L2"])) if k]
     # "L1:k" fires as L1 retires its k-th instruction.  If L1 retired none between the raise
@@ -233,7 +234,7 @@ def _immediate_exits(bare: Result) -> set[int]:
     index = -1
     since_entry: bool | None = None  # did L2 retire anything since the last entry?
     for e in bare.events:
-        if e.kind == "retire" and e.level == "L2" and since_entry is not None:
+        if e.kind == Kind.RETIRE and e.level == "L2" and since_entry is not None:
             since_entry = True
         for level, o in e.views:
             if level != "L1":
@@ -317,7 +318,7 @@ def documented_differences(nested: Result, bare: Result) -> list[str]:
                      "wakes the vCPU only for an event kvm_vcpu_has_events() sees, and "
                      "vmx_has_nested_events() counts the preemption timer, MTF and virtual "
                      "interrupts, not vmcs12's window controls (upstream, to date)")
-    if any(e.kind == "nmi" and e.name == "NMI" and "(merged)" in e.why for e in bare.events):
+    if any(Fact.MERGED in e.facts for e in bare.events):
         notes.append("documented: two NMIs for L1 were pending at once; the processor's NMI "
                      "pin latches one, so on bare metal they merged, while KVM's process_nmi() "
                      "keeps up to two pending (\"x86 is limited to one NMI running, and one "
@@ -338,7 +339,7 @@ def documented_differences(nested: Result, bare: Result) -> list[str]:
                      "closed model never); fixed by Sean Christopherson's \"KVM: nVMX: Process "
                      "events on nested VM-Exit if injectable IRQ or NMI is pending\" "
                      "(February 2025), which kvm-modern models")
-    if any(e.kind == "inject" and e.data and e.data.get("overwrote") for e in nested.events):
+    if any(e.kind == Kind.INJECT and e.data and e.data.get("overwrote") for e in nested.events):
         notes.append("documented: with external-interrupt exiting off, the seed's "
                      "vmx_interrupt_allowed() does not look at nested_run_pending, so L0 "
                      "injects L1's interrupt into vmcs02 over the event L1 asked to inject at "
@@ -372,13 +373,13 @@ def _deferred_at_entry(events) -> bool:
     for e in events:
         if e.level != "L0":
             continue
-        if e.name == "vmx_interrupt_allowed" and "nested_run_pending" in e.why:
+        if Fact.NESTED_RUN_PENDING in e.facts:
             return True
-        if e.kind == "window":
+        if e.kind == Kind.WINDOW:
             vmcs = (e.data or {}).get("vmcs")
             if vmcs == "vmcs01":
                 window_on_vmcs01 = e.name.startswith("enable")
-        elif e.kind == "nested_vmenter" and window_on_vmcs01:
+        elif e.kind == Kind.NESTED_VMENTER and window_on_vmcs01:
             return True
     return False
 
@@ -388,13 +389,13 @@ def _window_dropped(result: Result) -> bool:
     before the next VM entry."""
     open_on_vmcs02 = dropped = False
     for e in result.events:
-        if e.level == "L0" and e.kind == "window" and (e.data or {}).get("vmcs") == "vmcs02":
+        if e.level == "L0" and e.kind == Kind.WINDOW and (e.data or {}).get("vmcs") == "vmcs02":
             open_on_vmcs02 = e.name.startswith("enable")
-        elif e.kind == "nested_vmexit" and open_on_vmcs02:
+        elif e.kind == Kind.NESTED_VMEXIT and open_on_vmcs02:
             open_on_vmcs02, dropped = False, True
-        elif dropped and e.kind == "request" and "nested VM exit" in e.why:
+        elif dropped and e.kind == Kind.REQUEST and Fact.NESTED_VMEXIT in e.facts:
             dropped = False
-        elif dropped and e.kind == "vmentry":
+        elif dropped and e.kind == Kind.VMENTRY:
             return True
     return dropped
 
@@ -410,7 +411,7 @@ def _window_exit_over_pending_event(bare: Result) -> str:
     kinds = {"INTERRUPT_WINDOW": (("external",), "interrupt-window"),
              "NMI_WINDOW": (("nmi", "external"), "NMI-window")}
     for e in bare.events:
-        if e.kind != "vmexit" or e.name not in kinds:
+        if e.kind != Kind.VMEXIT or e.name not in kinds:
             continue
         lower, label = kinds[e.name]
         if any(raised < e.seq and (done is None or e.seq < done)
@@ -424,8 +425,8 @@ def _window_woke_halted_l2(bare: Result) -> bool:
     halted = False
     for e in bare.events:
         if e.level == "L2":
-            halted = e.kind == "halt"
-        elif e.kind == "vmexit":
+            halted = e.kind == Kind.HALT
+        elif e.kind == Kind.VMEXIT:
             if halted and e.name in ("INTERRUPT_WINDOW", "NMI_WINDOW"):
                 return True
             halted = False
@@ -433,5 +434,5 @@ def _window_woke_halted_l2(bare: Result) -> bool:
 
 
 def _l0_halted_l2(nested: Result) -> bool:
-    return any(e.level == "L0" and e.kind == "halt" and (e.data or {}).get("level") == "L2"
+    return any(e.level == "L0" and e.kind == Kind.HALT and (e.data or {}).get("level") == "L2"
                for e in nested.events)

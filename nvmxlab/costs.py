@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from .bugs import POLICIES
 from .engine import run
 from .result import Result
+from .trace import Kind
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class CostModel:
 
 DEFAULT = CostModel()
 SHADOW_VMCS = {"kvm-2011-vmx": False, "kvm-2011-svm": False, "kvm-modern": True, "bare": True}
-_KVM_KINDS = {"kvm", "request", "inject", "window", "apic", "kick", "halt", "nmi", "ept"}
+_KVM_KINDS = frozenset((Kind.KVM, Kind.REQUEST, Kind.INJECT, Kind.WINDOW, Kind.APIC, Kind.KICK,
+                        Kind.HALT, Kind.NMI, Kind.EPT))
 
 
 def estimate(result: Result, model: CostModel = DEFAULT) -> dict:
@@ -57,21 +59,21 @@ def estimate(result: Result, model: CostModel = DEFAULT) -> dict:
     last_loop_entered = True
     for e in result.events:
         kind = e.kind
-        if kind == "retire":
+        if kind == Kind.RETIRE:
             counts["instructions"] += 1
-        elif kind == "vmexit":
+        elif kind == Kind.VMEXIT:
             counts["vm_exits"] += 1
-        elif kind == "vmentry":
+        elif kind == Kind.VMENTRY:
             counts["vm_entries"] += 1
             last_loop_entered = True
-        elif kind == "loop" and e.name == "vcpu_enter_guest":
+        elif kind == Kind.LOOP and e.name == "vcpu_enter_guest":
             if not last_loop_entered:
                 counts["idle_iterations"] += 1
             counts["loop_iterations"] += 1
             last_loop_entered = False
-        elif kind in ("nested_vmenter", "nested_vmexit"):
+        elif kind in (Kind.NESTED_VMENTER, Kind.NESTED_VMEXIT):
             counts["nested_transitions"] += 1
-        elif kind == "deliver":
+        elif kind == Kind.DELIVER:
             counts["idt_deliveries"] += 1
         elif nested and e.level == "L0" and kind in _KVM_KINDS:
             counts["kvm_steps"] += 1

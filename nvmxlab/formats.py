@@ -12,7 +12,7 @@ import textwrap
 
 from .checker import Comparison, describe
 from .result import Result
-from .trace import Event
+from .trace import Event, Fact, Kind
 
 INDENT = {"HW": 0, "L0": 2, "L1": 4, "L2": 6}
 
@@ -63,7 +63,7 @@ def timeline(events) -> list[str]:
             run.clear()
 
     for e in events:
-        if e.kind == "retire":
+        if e.kind == Kind.RETIRE:
             if run and run[-1].level != e.level:
                 flush()
             run.append(e)
@@ -160,7 +160,7 @@ def event_lines(events) -> list[str]:
     tails: dict[str, str] = {"": "}"}
     out = []
     for e in events:
-        seq, level, kind, name, why, data, _ = e
+        seq, level, kind, name, why, data, _, _ = e
         head = heads.get((level, kind, name))
         if head is None:
             head = heads[level, kind, name] = (f', "level": {_ENCODE(level)}, "kind": '
@@ -232,7 +232,7 @@ def kvm_trace(result: Result) -> str:
         line = _tracepoint(e, last_rip, guest_mode)
         if e.data and "rip" in e.data:
             last_rip = e.data["rip"]
-        if e.kind == "vmentry":
+        if e.kind == Kind.VMENTRY:
             guest_mode = e.data["vmcs"] == "vmcs02"
         for text_ in line:
             out.append(f"{COMM:>24} [000] {100 + e.seq * 1e-6:.6f}: {text_}")
@@ -241,14 +241,14 @@ def kvm_trace(result: Result) -> str:
 
 def _tracepoint(e: Event, last_rip: int, guest_mode: bool) -> list[str]:
     d = e.data or {}
-    if e.kind == "vmentry" and e.level == "L0":
+    if e.kind == Kind.VMENTRY and e.level == "L0":
         # trace.h since December 2024 (Maxim Levitsky, "KVM: x86: Add interrupt injection
         # information to the kvm_entry tracepoint"): the VM-entry interruption information,
         # and "[immediate exit]" when KVM forces one (force_immediate_exit).
         immediate = "[immediate exit]" if d.get("immediate_exit") else ""
         return [f"kvm_entry: vcpu 0, rip 0x{d['rip']:x} intr_info "
                 f"0x{intr_info_word(d.get('inject')):08x} error_code 0x{0:08x}{immediate}"]
-    if e.kind == "vmexit":
+    if e.kind == Kind.VMEXIT:
         intr = intr_info_word(d.get("intr_info"))
         idt = intr_info_word(d.get("idt_vectoring"))
         text_ = (f"vcpu 0 reason {d['reason']} rip 0x{d['rip']:x} info1 0x{0:016x} "
@@ -257,27 +257,27 @@ def _tracepoint(e: Event, last_rip: int, guest_mode: bool) -> list[str]:
         if d["vmcs"] == "vmcs02":
             lines.append(f"kvm_nested_vmexit: {text_}")
         return lines
-    if e.kind == "nested_vmexit":
+    if e.kind == Kind.NESTED_VMEXIT:
         return [f"kvm_nested_vmexit_inject: reason: {d['reason']} ext_inf1: 0x{0:016x} "
                 f"ext_inf2: 0x{intr_info_word(d.get('idt_vectoring')):016x} "
                 f"ext_int: 0x{intr_info_word(d.get('intr_info')):08x} "
                 f"ext_int_err: 0x{0:08x}"]
-    if e.kind == "nested_vmenter":
+    if e.kind == Kind.NESTED_VMENTER:
         return [f"kvm_nested_vmenter: rip: 0x{last_rip:016x} vmcs: 0x{0x12000:016x} "
                 f"nested_rip: 0x{0xFFFFFFFF81000000:016x} int_ctl: 0x{0:08x} "
                 f"event_inj: 0x{intr_info_word(d.get('inject')):08x} nested_ept=n "
                 f"guest_cr3: 0x{0x1000:016x}"]
-    if e.kind == "inject" and e.level == "L0":
-        re = " [reinjected]" if "re-inject" in e.why else ""
+    if e.kind == Kind.INJECT and e.level == "L0":
+        re = " [reinjected]" if Fact.REINJECTED in e.facts else ""
         return [f"kvm_inj_virq: IRQ 0x{d['vector']:x}{re}"]
-    if e.kind == "apic" and e.name == "kvm_apic_set_irq":
+    if e.kind == Kind.APIC and e.name == "kvm_apic_set_irq":
         return [f"kvm_apic_accept_irq: apicid 0 vec {d['vector']} (Fixed|edge)"]
-    if e.kind == "apic" and e.name == "EOI" and e.data and e.data.get("apic", "").startswith(
+    if e.kind == Kind.APIC and e.name == "EOI" and e.data and e.data.get("apic", "").startswith(
             "L1's local APIC"):
         return ["kvm_msr: msr_write 80b = 0x0", f"kvm_eoi: apicid 0 vector {d['vector']}"]
-    if e.kind == "window" and e.name == "nested_svm_intr":
+    if e.kind == Kind.WINDOW and e.name == "nested_svm_intr":
         return [f"kvm_nested_intr_vmexit: rip: 0x{last_rip:016x}"]
-    if e.kind == "kvm" and e.name == "nested_vmx_failValid":
+    if e.kind == Kind.KVM and e.name == "nested_vmx_failValid":
         # CC(): trace_kvm_nested_vmenter_failed(#consistency_check, 0), printed "%s%s".
         return [f"kvm_nested_vmenter_failed: {d.get('check', '')}"]
     return []
