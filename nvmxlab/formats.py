@@ -77,6 +77,9 @@ def timeline(events) -> list[str]:
 
 
 def wrap(text_: str, width: int = 96) -> list[str]:
+    """textwrap's wrap: it breaks after a hyphen ("interruption-" / "information") and splits a
+    word longer than the line, and the text outputs' golden files pin those breaks.  The hover
+    text has its own greedy wrap (views.explain.wrap), which does neither, for speed."""
     return textwrap.wrap(" ".join(text_.split()), width)
 
 

@@ -72,7 +72,9 @@ def observation_text(view: dict) -> str:
 
 
 def wrap(text: str, width: int = 70) -> list[str]:
-    """Greedy word wrap (textwrap's regular expressions cost more than the whole diagram)."""
+    """Greedy word wrap, whole words only (textwrap's regular expressions cost more than the
+    whole diagram).  Not formats.wrap: that one breaks after hyphens, as the text outputs'
+    golden files pin."""
     lines: list[str] = []
     line = ""
     for word in text.split():
