@@ -59,9 +59,10 @@ class Result:
             for i, r in sorted(raised.items()))
         events = tuple(world.trace.events)
         nested = world.mode == "nested"
+        vmexit = Kind.VMEXIT  # once, not at each step: an enum member's lookup is slow in 3.11
         stats = {
             "steps": len(events),
-            "l0_exits": sum(1 for e in events if e.kind == Kind.VMEXIT) if nested else 0,
+            "l0_exits": sum(1 for e in events if e.kind == vmexit) if nested else 0,
             "l1_exits": sum(1 for e in events for lvl, v in e.views
                             if lvl == "L1" and v["kind"] == "vmexit"),
             "loop_iterations": getattr(machine, "iterations", 0),

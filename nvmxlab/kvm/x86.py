@@ -62,7 +62,7 @@ class Kvm(NestedVmx):
     # -- helpers ---------------------------------------------------------------------------------
     def step(self, name: str, why: str, data: dict | None = None, kind: Kind = Kind.KVM,
              facts: Fact = Fact.NONE):
-        return self.trace.add("L0", kind, name, why, data, facts=facts)
+        return self.trace.add("L0", kind, name, why, data, (), facts)
 
     @property
     def vmcs(self) -> Vmcs:
