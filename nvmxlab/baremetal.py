@@ -31,7 +31,7 @@ class BareMetal:
             self.cpu.nmi = EventInfo(2, "nmi", (pending.ids if pending else ()) + ev.ids)
             self.world.trace.add("HW", Kind.NMI, "NMI", "NMI pending on the NMI pin"
                                  + (" (merged)" if pending else ""),
-                                 facts=Fact.MERGED if pending else Fact.NONE)
+                                 facts=(Fact.MERGED,) if pending else ())
             return
         coalesced = not self.apic.set_irr(ev.vector, index)
         self.world.trace.add("HW", Kind.APIC, "IRR", f"{self.apic.name}: IRR 0x{ev.vector:02x}"

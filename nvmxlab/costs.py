@@ -48,6 +48,10 @@ DEFAULT = CostModel()
 SHADOW_VMCS = {"kvm-2011-vmx": False, "kvm-2011-svm": False, "kvm-modern": True, "bare": True}
 _KVM_KINDS = frozenset((Kind.KVM, Kind.REQUEST, Kind.INJECT, Kind.WINDOW, Kind.APIC, Kind.KICK,
                         Kind.HALT, Kind.NMI, Kind.EPT))
+# The count a step of each of these kinds adds one to (a dict: one lookup a step).
+_COUNTED = {Kind.RETIRE: "instructions", Kind.VMEXIT: "vm_exits", Kind.VMENTRY: "vm_entries",
+            Kind.NESTED_VMENTER: "nested_transitions", Kind.NESTED_VMEXIT: "nested_transitions",
+            Kind.DELIVER: "idt_deliveries"}
 
 
 def estimate(result: Result, model: CostModel = DEFAULT) -> dict:
@@ -57,24 +61,19 @@ def estimate(result: Result, model: CostModel = DEFAULT) -> dict:
               "idt_deliveries": 0}
     nested = result.mode == "nested"
     last_loop_entered = True
+    vmentry, loop = Kind.VMENTRY, Kind.LOOP  # once: an enum member's lookup is slow in 3.11
     for e in result.events:
         kind = e.kind
-        if kind == Kind.RETIRE:
-            counts["instructions"] += 1
-        elif kind == Kind.VMEXIT:
-            counts["vm_exits"] += 1
-        elif kind == Kind.VMENTRY:
-            counts["vm_entries"] += 1
-            last_loop_entered = True
-        elif kind == Kind.LOOP and e.name == "vcpu_enter_guest":
+        counted = _COUNTED.get(kind)
+        if counted:
+            counts[counted] += 1
+            if kind == vmentry:
+                last_loop_entered = True
+        elif kind == loop and e.name == "vcpu_enter_guest":
             if not last_loop_entered:
                 counts["idle_iterations"] += 1
             counts["loop_iterations"] += 1
             last_loop_entered = False
-        elif kind in (Kind.NESTED_VMENTER, Kind.NESTED_VMEXIT):
-            counts["nested_transitions"] += 1
-        elif kind == Kind.DELIVER:
-            counts["idt_deliveries"] += 1
         elif nested and e.level == "L0" and kind in _KVM_KINDS:
             counts["kvm_steps"] += 1
         for level, view in e.views:

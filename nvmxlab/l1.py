@@ -45,7 +45,7 @@ class L1Hypervisor:
             trace.add("L1", Kind.INJECT, "vmx_complete_interrupts",
                       "re-inject the event the exit interrupted (IDT-vectoring info)",
                       {"field": "vmcs12.VM_ENTRY_INTR_INFO", **v.entry_intr_info.to_json()},
-                      facts=Fact.REINJECTED)
+                      facts=(Fact.REINJECTED,))
             return
         if self.world.l2_nmis and self.inject_nmi(v):
             return

@@ -76,7 +76,7 @@ class Kvm2011Vmx(Kvm2011):
             if self.nested_run_pending and "ignore-nested-run-pending" not in self.bugs:
                 self.step("vmx_interrupt_allowed", "L2 runs and L1 exits on interrupts, but "
                           "nested_run_pending: L2 must run its VMLAUNCH/VMRESUME first → 0",
-                          facts=Fact.NESTED_RUN_PENDING)
+                          facts=(Fact.NESTED_RUN_PENDING,))
                 return False
             self.step("vmx_interrupt_allowed", "L2 runs and L1 exits on interrupts → "
                       "nested_vmx_vmexit(EXTERNAL_INTERRUPT), no vector")
@@ -120,7 +120,7 @@ class Kvm2011Vmx(Kvm2011):
             self.vmcs02.entry_intr_info = ev
             self.step("vmx_vcpu_run", f"vmcs12 IDT-vectoring info holds {ev}: L0 handled the "
                       "exit itself, so re-inject it into L2 through vmcs02", ev.to_json(),
-                      kind=Kind.INJECT, facts=Fact.REINJECTED)
+                      kind=Kind.INJECT, facts=(Fact.REINJECTED,))
 
     def pending_event_for_vmcs12(self) -> EventInfo | None:
         ev, self.l2_idt_vectoring = self.l2_idt_vectoring, None

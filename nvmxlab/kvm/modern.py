@@ -87,7 +87,7 @@ class KvmModern(Kvm):
         if block_nested_events:
             why = "nested_run_pending" if run_pending else "an event needs re-injection"
             self.step("vmx_check_nested_events", f"interrupt for L1, but {why} → -EBUSY",
-                      facts=Fact.NESTED_RUN_PENDING if run_pending else Fact.NONE)
+                      facts=(Fact.NESTED_RUN_PENDING,) if run_pending else ())
             return EBUSY
         if not self.nested_exit_on_intr():
             self.step("vmx_check_nested_events", "L1 does not exit on interrupts: L0 will "
@@ -124,7 +124,7 @@ class KvmModern(Kvm):
         if block_nested_events:
             why = "nested_run_pending" if run_pending else "an event needs re-injection"
             self.step("vmx_check_nested_events", f"NMI for L1, but {why} → -EBUSY",
-                      facts=Fact.NESTED_RUN_PENDING if run_pending else Fact.NONE)
+                      facts=(Fact.NESTED_RUN_PENDING,) if run_pending else ())
             return EBUSY
         if not self.vmcs12.nmi_exiting:
             self.step("vmx_check_nested_events", "L1 does not exit on NMIs: L0 will inject "
@@ -178,7 +178,7 @@ class KvmModern(Kvm):
         # it, an interrupt L1 had let through to L2 could wait for an unrelated event.
         if (self.kvm_cpu_has_interrupt() or self.nmi_pending) and not self.before_2024:
             self.make_request_event("nested VM exit: kvm_cpu_has_injectable_intr() or "
-                                    "nmi_pending", Fact.NESTED_VMEXIT)
+                                    "nmi_pending", (Fact.NESTED_VMEXIT,))
 
     def pending_event_for_vmcs12(self) -> EventInfo | None:
         """vmcs12_save_pending_event(): an injected-but-undelivered event goes to L1."""

@@ -61,7 +61,7 @@ class Kvm(NestedVmx):
 
     # -- helpers ---------------------------------------------------------------------------------
     def step(self, name: str, why: str, data: dict | None = None, kind: Kind = Kind.KVM,
-             facts: Fact = Fact.NONE):
+             facts: tuple[Fact, ...] = ()):
         return self.trace.add("L0", kind, name, why, data, (), facts)
 
     @property
@@ -88,7 +88,7 @@ class Kvm(NestedVmx):
                   {"vector": vector}, kind=Kind.APIC)
         return EventInfo(vector, ids=tuple(ids), source=self.lapic)
 
-    def make_request_event(self, why: str, facts: Fact = Fact.NONE) -> None:
+    def make_request_event(self, why: str, facts: tuple[Fact, ...] = ()) -> None:
         self.req_event = True
         self.step("kvm_make_request(KVM_REQ_EVENT)", why, kind=Kind.REQUEST, facts=facts)
 
@@ -126,7 +126,7 @@ class Kvm(NestedVmx):
             last = self.nmi_pending[-1]
             self.nmi_pending[-1] = EventInfo(2, "nmi", last.ids + ev.ids)
             self.step("kvm_inject_nmi", f"an NMI for L1: nmi_pending already {limit}, merged",
-                      kind=Kind.NMI, facts=Fact.MERGED)
+                      kind=Kind.NMI, facts=(Fact.MERGED,))
         else:
             self.nmi_pending.append(ev)
             self.step("kvm_inject_nmi", "an NMI for L1: nmi_pending++", kind=Kind.NMI)
@@ -312,14 +312,14 @@ class Kvm(NestedVmx):
             why += f", overwriting {old} that was to be injected there (lost)"
             data["overwrote"] = old.to_json()
         self.step("vmx_inject_irq", why, data, kind=Kind.INJECT,
-                  facts=Fact.REINJECTED if reinjected else Fact.NONE)
+                  facts=(Fact.REINJECTED,) if reinjected else ())
 
     def vmx_inject_nmi(self, ev: EventInfo, reinjected: bool = False) -> None:
         self.vmcs.entry_intr_info = ev
         self.step("vmx_inject_nmi", f"{'re-inject' if reinjected else 'inject'} the NMI into "
                   f"{self.guest.level} through {self.vmcs.name}'s VM-entry interruption field",
                   {"vmcs": self.vmcs.name, **ev.to_json()}, kind=Kind.INJECT,
-                  facts=Fact.REINJECTED if reinjected else Fact.NONE)
+                  facts=(Fact.REINJECTED,) if reinjected else ())
 
     def enable_nmi_window(self) -> None:
         self.vmcs.nmi_window_exiting = True
