@@ -404,7 +404,7 @@ def _window_dropped(result: Result) -> bool:
             open_on_vmcs02 = e.name.startswith("enable")
         elif e.kind == nested_vmexit and open_on_vmcs02:
             open_on_vmcs02, dropped = False, True
-        elif dropped and e.kind == request and Fact.NESTED_VMEXIT in e.facts:
+        elif dropped and e.kind == request and Fact.ON_NESTED_VMEXIT in e.facts:
             dropped = False
         elif dropped and e.kind == vmentry:
             return True

@@ -68,7 +68,7 @@ class Fact(StrEnum):
     """An NMI merged with a pending one: the pin latches one (SDM 6.7), process_nmi() two."""
     NESTED_RUN_PENDING = "nested_run_pending"
     """L0 holds an event for L1 back: nested_run_pending (vmx_interrupt_allowed() 0, -EBUSY)."""
-    NESTED_VMEXIT = "nested_vmexit"
+    ON_NESTED_VMEXIT = "on_nested_vmexit"
     """KVM_REQ_EVENT made by a nested VM exit for a pending event (__nested_vmx_vmexit())."""
     REINJECTED = "reinjected"
     """An injection that re-injects an event an exit cut short (SDM 28.2.4; IDT-vectoring)."""

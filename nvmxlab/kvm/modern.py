@@ -178,7 +178,7 @@ class KvmModern(Kvm):
         # it, an interrupt L1 had let through to L2 could wait for an unrelated event.
         if (self.kvm_cpu_has_interrupt() or self.nmi_pending) and not self.before_2024:
             self.make_request_event("nested VM exit: kvm_cpu_has_injectable_intr() or "
-                                    "nmi_pending", (Fact.NESTED_VMEXIT,))
+                                    "nmi_pending", (Fact.ON_NESTED_VMEXIT,))
 
     def pending_event_for_vmcs12(self) -> EventInfo | None:
         """vmcs12_save_pending_event(): an injected-but-undelivered event goes to L1."""

@@ -76,9 +76,14 @@ FACTS = {
     Fact.MERGED: (lambda e: e.kind == Kind.NMI, "merged"),
     Fact.NESTED_RUN_PENDING: (lambda e: e.level == "L0" and e.name in (
         "vmx_interrupt_allowed", "vmx_check_nested_events"), "nested_run_pending"),
-    Fact.NESTED_VMEXIT: (lambda e: e.kind == Kind.REQUEST, "nested VM exit"),
+    Fact.ON_NESTED_VMEXIT: (lambda e: e.kind == Kind.REQUEST, "nested VM exit"),
     Fact.REINJECTED: (lambda e: e.kind == Kind.INJECT, "re-inject"),
 }
+
+
+def test_no_fact_reads_as_a_kind():
+    # Both are strings: a fact spelled like a kind would compare equal to it.
+    assert {f.value for f in Fact}.isdisjoint(k.value for k in Kind)
 
 
 def test_every_fact_says_which_steps_may_carry_it():
