@@ -10,6 +10,7 @@ from .cpu import ALL_CONTROLS, Cpu, vmcs12_from
 from .l1 import L1Hypervisor
 from .lapic import Lapic
 from .observations import ENTRY_VIEWS, ObservedVmFail
+from .trace import Fact, Kind
 from .vcpu import Snapshots
 from .vmx import EventInfo
 from .world import World
@@ -32,11 +33,12 @@ class BareMetal:
             # The NMI pin latches one NMI; a second one while it is pending merges with it.
             pending = self.cpu.nmi
             self.cpu.nmi = EventInfo(2, "nmi", (pending.ids if pending else ()) + ev.ids)
-            self.world.trace.add("HW", "nmi", "NMI", "NMI pending on the NMI pin"
-                                 + (" (merged)" if pending else ""))
+            self.world.trace.add("HW", Kind.NMI, "NMI", "NMI pending on the NMI pin"
+                                 + (" (merged)" if pending else ""),
+                                 facts=(Fact.MERGED,) if pending else ())
             return
         coalesced = not self.apic.set_irr(ev.vector, index)
-        self.world.trace.add("HW", "apic", "IRR", f"{self.apic.name}: IRR 0x{ev.vector:02x}"
+        self.world.trace.add("HW", Kind.APIC, "IRR", f"{self.apic.name}: IRR 0x{ev.vector:02x}"
                              + (" (coalesced)" if coalesced else ""), {"vector": ev.vector})
 
     def snapshot(self) -> tuple:
@@ -70,7 +72,7 @@ class BareMetal:
 
     def vmfail(self, instr: str, error: int) -> None:
         l1 = self.world.l1
-        self.world.trace.add("HW", "vmfail", instr.upper(), Cpu.error_text(error),
+        self.world.trace.add("HW", Kind.VMFAIL, instr.upper(), Cpu.error_text(error),
                              {"error": error},
                              views=(("L1", ObservedVmFail(error)),))
         l1.retire(instr)

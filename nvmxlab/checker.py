@@ -14,6 +14,7 @@ from .observations import Observation, ObservedEntry, ObservedExit, ObservedNmi,
 from .result import Result
 from .scenario import Scenario, from_dict
 from .scenarios import resolve
+from .trace import Fact, Kind
 from .vmx import VMXERR_ENTRY_INVALID_CONTROL_FIELD, ExitReason
 
 # The exits an interrupt or NMI for L1 causes (external-interrupt exiting, NMI exiting).
@@ -147,14 +148,16 @@ def _arrival_points(nested: Result, d) -> list[str]:
     first = d.delivered[0][0]
     retired = {"L1": 0, "L2": 0}
     at_exit = l1_at_raise = None
+    # Once, not at each step: an enum member's lookup is slow in Python 3.11.
+    retire, nested_vmexit = Kind.RETIRE, Kind.NESTED_VMEXIT
     for e in nested.events:
         if e.seq >= first:
             break
         if e.seq >= d.raised_seq and l1_at_raise is None:
             l1_at_raise = retired["L1"]
-        if e.kind == "retire":
+        if e.kind == retire:
             retired[e.level] += 1
-        elif e.kind == "nested_vmexit" and e.seq > d.raised_seq:
+        elif e.kind == nested_vmexit and e.seq > d.raised_seq:
             at_exit = retired["L2"]
     points = [f"L2:{k}" for k in dict.fromkeys((at_exit, retired["L2"])) if k]
     # "L1:k" fires as L1 retires its k-th instruction.  If L1 retired none between the raise
@@ -245,8 +248,9 @@ def _immediate_exits(bare: Result) -> set[int]:
     out: set[int] = set()
     index = -1
     since_entry: bool | None = None  # did L2 retire anything since the last entry?
+    retire = Kind.RETIRE  # once: an enum member's lookup is slow in 3.11
     for e in bare.events:
-        if e.kind == "retire" and e.level == "L2" and since_entry is not None:
+        if e.kind == retire and e.level == "L2" and since_entry is not None:
             since_entry = True
         for level, o in e.views:
             if level != "L1":
@@ -297,7 +301,8 @@ def documented_differences(nested: Result, bare: Result) -> list[str]:
                      "wakes the vCPU only for an event kvm_vcpu_has_events() sees, and "
                      "vmx_has_nested_events() counts the preemption timer, MTF and virtual "
                      "interrupts, not vmcs12's window controls (upstream, to date)")
-    if any(e.kind == "nmi" and e.name == "NMI" and "(merged)" in e.why for e in bare.events):
+    merged = Fact.MERGED
+    if any(merged in e.facts for e in bare.events):
         notes.append("documented: two NMIs for L1 were pending at once; the processor's NMI "
                      "pin latches one, so on bare metal they merged, while KVM's process_nmi() "
                      "keeps up to two pending (\"x86 is limited to one NMI running, and one "
@@ -318,7 +323,8 @@ def documented_differences(nested: Result, bare: Result) -> list[str]:
                      "closed model never); fixed by Sean Christopherson's \"KVM: nVMX: Process "
                      "events on nested VM-Exit if injectable IRQ or NMI is pending\" "
                      "(February 2025), which kvm-modern models")
-    if any(e.kind == "inject" and e.data and e.data.get("overwrote") for e in nested.events):
+    inject = Kind.INJECT
+    if any(e.kind == inject and e.data and e.data.get("overwrote") for e in nested.events):
         notes.append("documented: with external-interrupt exiting off, the seed's "
                      "vmx_interrupt_allowed() does not look at nested_run_pending, so L0 "
                      "injects L1's interrupt into vmcs02 over the event L1 asked to inject at "
@@ -350,16 +356,19 @@ def _deferred_at_entry(events) -> bool:
     """L0 entered L2 with an interrupt for L1 it knew of and did not act on: deferred for
     nested_run_pending, or left behind an interrupt window open on vmcs01."""
     window_on_vmcs01 = False
+    # Once, not at each step: an enum member's lookup is slow in Python 3.11.
+    held_back, window, nested_vmenter = (Fact.NESTED_RUN_PENDING, Kind.WINDOW,
+                                         Kind.NESTED_VMENTER)
     for e in events:
         if e.level != "L0":
             continue
-        if e.name == "vmx_interrupt_allowed" and "nested_run_pending" in e.why:
+        if held_back in e.facts:
             return True
-        if e.kind == "window":
+        if e.kind == window:
             vmcs = (e.data or {}).get("vmcs")
             if vmcs == "vmcs01":
                 window_on_vmcs01 = e.name.startswith("enable")
-        elif e.kind == "nested_vmenter" and window_on_vmcs01:
+        elif e.kind == nested_vmenter and window_on_vmcs01:
             return True
     return False
 
@@ -368,14 +377,17 @@ def _window_dropped(result: Result) -> bool:
     """A nested VM exit while L0 had a window open on vmcs02, and no KVM_REQ_EVENT for it
     before the next VM entry."""
     open_on_vmcs02 = dropped = False
+    # Once, not at each step: an enum member's lookup is slow in Python 3.11.
+    window, nested_vmexit, request, vmentry = (Kind.WINDOW, Kind.NESTED_VMEXIT, Kind.REQUEST,
+                                               Kind.VMENTRY)
     for e in result.events:
-        if e.level == "L0" and e.kind == "window" and (e.data or {}).get("vmcs") == "vmcs02":
+        if e.level == "L0" and e.kind == window and (e.data or {}).get("vmcs") == "vmcs02":
             open_on_vmcs02 = e.name.startswith("enable")
-        elif e.kind == "nested_vmexit" and open_on_vmcs02:
+        elif e.kind == nested_vmexit and open_on_vmcs02:
             open_on_vmcs02, dropped = False, True
-        elif dropped and e.kind == "request" and "nested VM exit" in e.why:
+        elif dropped and e.kind == request and Fact.ON_NESTED_VMEXIT in e.facts:
             dropped = False
-        elif dropped and e.kind == "vmentry":
+        elif dropped and e.kind == vmentry:
             return True
     return dropped
 
@@ -390,8 +402,9 @@ def _window_exit_over_pending_event(bare: Result) -> str:
     # external interrupts.
     kinds = {"INTERRUPT_WINDOW": (("external",), "interrupt-window"),
              "NMI_WINDOW": (("nmi", "external"), "NMI-window")}
+    vmexit = Kind.VMEXIT  # once: an enum member's lookup is slow in 3.11
     for e in bare.events:
-        if e.kind != "vmexit" or e.name not in kinds:
+        if e.kind != vmexit or e.name not in kinds:
             continue
         lower, label = kinds[e.name]
         if any(raised < e.seq and (done is None or e.seq < done)
@@ -403,10 +416,11 @@ def _window_exit_over_pending_event(bare: Result) -> str:
 def _window_woke_halted_l2(bare: Result) -> bool:
     """Bare metal took a window exit while L2 waited in the HLT state it entered itself."""
     halted = False
+    halt, vmexit = Kind.HALT, Kind.VMEXIT  # once: an enum member's lookup is slow in 3.11
     for e in bare.events:
         if e.level == "L2":
-            halted = e.kind == "halt"
-        elif e.kind == "vmexit":
+            halted = e.kind == halt
+        elif e.kind == vmexit:
             if halted and e.name in ("INTERRUPT_WINDOW", "NMI_WINDOW"):
                 return True
             halted = False
@@ -414,5 +428,6 @@ def _window_woke_halted_l2(bare: Result) -> bool:
 
 
 def _l0_halted_l2(nested: Result) -> bool:
-    return any(e.level == "L0" and e.kind == "halt" and (e.data or {}).get("level") == "L2"
+    halt = Kind.HALT  # once: an enum member's lookup is slow in 3.11
+    return any(e.level == "L0" and e.kind == halt and (e.data or {}).get("level") == "L2"
                for e in nested.events)

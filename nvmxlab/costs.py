@@ -22,6 +22,7 @@ from .bugs import POLICIES
 from .engine import run
 from .observations import ObservedExit
 from .result import Result
+from .trace import Kind
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,12 @@ class CostModel:
 
 DEFAULT = CostModel()
 SHADOW_VMCS = {"kvm-2011-vmx": False, "kvm-2011-svm": False, "kvm-modern": True, "bare": True}
-_KVM_KINDS = {"kvm", "request", "inject", "window", "apic", "kick", "halt", "nmi", "ept"}
+_KVM_KINDS = frozenset((Kind.KVM, Kind.REQUEST, Kind.INJECT, Kind.WINDOW, Kind.APIC, Kind.KICK,
+                        Kind.HALT, Kind.NMI, Kind.EPT))
+# The count a step of each of these kinds adds one to (a dict: one lookup a step).
+_COUNTED = {Kind.RETIRE: "instructions", Kind.VMEXIT: "vm_exits", Kind.VMENTRY: "vm_entries",
+            Kind.NESTED_VMENTER: "nested_transitions", Kind.NESTED_VMEXIT: "nested_transitions",
+            Kind.DELIVER: "idt_deliveries"}
 
 
 def estimate(result: Result, model: CostModel = DEFAULT) -> dict:
@@ -56,24 +62,19 @@ def estimate(result: Result, model: CostModel = DEFAULT) -> dict:
               "idt_deliveries": 0}
     nested = result.mode == "nested"
     last_loop_entered = True
+    vmentry, loop = Kind.VMENTRY, Kind.LOOP  # once: an enum member's lookup is slow in 3.11
     for e in result.events:
         kind = e.kind
-        if kind == "retire":
-            counts["instructions"] += 1
-        elif kind == "vmexit":
-            counts["vm_exits"] += 1
-        elif kind == "vmentry":
-            counts["vm_entries"] += 1
-            last_loop_entered = True
-        elif kind == "loop" and e.name == "vcpu_enter_guest":
+        counted = _COUNTED.get(kind)
+        if counted:
+            counts[counted] += 1
+            if kind == vmentry:
+                last_loop_entered = True
+        elif kind == loop and e.name == "vcpu_enter_guest":
             if not last_loop_entered:
                 counts["idle_iterations"] += 1
             counts["loop_iterations"] += 1
             last_loop_entered = False
-        elif kind in ("nested_vmenter", "nested_vmexit"):
-            counts["nested_transitions"] += 1
-        elif kind == "deliver":
-            counts["idt_deliveries"] += 1
         elif nested and e.level == "L0" and kind in _KVM_KINDS:
             counts["kvm_steps"] += 1
         for level, view in e.views:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .guest import Context
 from .lapic import Lapic
 from .observations import Views
+from .trace import Kind
 from .vmcs import Vmcs
 from .vmx import (
     ACTIVE,
@@ -78,7 +79,7 @@ class Cpu:
                 "inject": vmcs.entry_intr_info and vmcs.entry_intr_info.to_json()}
         if vmcs.preemption_timer_zero:
             data["immediate_exit"] = True
-        self.trace.add(level, "vmentry", "VMLAUNCH" if launch else "VMRESUME",
+        self.trace.add(level, Kind.VMENTRY, "VMLAUNCH" if launch else "VMRESUME",
                        f"checks passed; enter {guest.level} with {vmcs.name}", data, views)
         return None
 
@@ -175,7 +176,7 @@ class Cpu:
         # interrupts.  Acknowledge only if "acknowledge interrupt on exit".
         if vmcs.ack_interrupt_on_exit:
             vector, ids = self.apic.ack()
-            self.trace.add("HW", "apic", "acknowledge", f"acknowledge interrupt on exit: "
+            self.trace.add("HW", Kind.APIC, "acknowledge", f"acknowledge interrupt on exit: "
                            f"{self.apic.name} IRR→ISR 0x{vector:02x}", {"vector": vector})
             return self.vmexit(vmcs, guest, ExitReason.EXTERNAL_INTERRUPT,
                                intr_info=EventInfo(vector, ids=tuple(ids), source=self.apic),
@@ -200,7 +201,7 @@ class Cpu:
                 return self._instruction_exit(vmcs, guest, instr, ExitReason.HLT, "HLT exiting")
             guest.halt()
             self.world.retired(guest, instr)
-            self.trace.add(guest.level, "halt", "HLT", "activity state HLT until an event")
+            self.trace.add(guest.level, Kind.HALT, "HLT", "activity state HLT until an event")
             return None
         if instr == "vmcall":
             return self._instruction_exit(vmcs, guest, instr, ExitReason.VMCALL,
@@ -287,7 +288,7 @@ class Cpu:
             if instr == "hlt":
                 host.halt()
                 self.world.retired(host, instr)
-                self.trace.add(host.level, "halt", "HLT", "activity state HLT until an "
+                self.trace.add(host.level, Kind.HALT, "HLT", "activity state HLT until an "
                                "interrupt")
             elif instr == "iret":
                 host.iret()
@@ -348,12 +349,12 @@ def invalid_controls(vmcs: Vmcs, caps: frozenset[str]) -> bool:
 def eoi(trace, guest: Context) -> None:
     """EOI: clear the highest in-service vector of the APIC that delivered it (SDM 11.8.5)."""
     if not guest.in_service:
-        trace.add(guest.level, "apic", "EOI", "no interrupt in service: ignored")
+        trace.add(guest.level, Kind.APIC, "EOI", "no interrupt in service: ignored")
         return
     apic, _ = guest.in_service.pop()
     vector = apic.eoi()
     if vector is None:
-        trace.add(guest.level, "apic", "EOI", f"{apic.name}: nothing in service: ignored")
+        trace.add(guest.level, Kind.APIC, "EOI", f"{apic.name}: nothing in service: ignored")
         return
-    trace.add(guest.level, "apic", "EOI", f"{apic.name}: ISR 0x{vector:02x} cleared",
+    trace.add(guest.level, Kind.APIC, "EOI", f"{apic.name}: ISR 0x{vector:02x} cleared",
               {"apic": apic.name, "vector": vector})

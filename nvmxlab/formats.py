@@ -13,7 +13,7 @@ import textwrap
 from .checker import Comparison
 from .observations import Observation, ObservedExit
 from .result import Result
-from .trace import Event
+from .trace import Event, Fact, Kind
 
 INDENT = {"HW": 0, "L0": 2, "L1": 4, "L2": 6}
 
@@ -63,8 +63,9 @@ def timeline(events) -> list[str]:
                          f"{names}  (retired {retired[first.level]})")
             run.clear()
 
+    retire = Kind.RETIRE  # once, not at each step: an enum member's lookup is slow in 3.11
     for e in events:
-        if e.kind == "retire":
+        if e.kind == retire:
             if run and run[-1].level != e.level:
                 flush()
             run.append(e)
@@ -78,6 +79,9 @@ def timeline(events) -> list[str]:
 
 
 def wrap(text_: str, width: int = 96) -> list[str]:
+    """textwrap's wrap: it breaks after a hyphen ("interruption-" / "information") and splits a
+    word longer than the line, and the text outputs' golden files pin those breaks.  The hover
+    text has its own greedy wrap (views.explain.wrap), which does neither, for speed."""
     return textwrap.wrap(" ".join(text_.split()), width)
 
 
@@ -161,7 +165,7 @@ def event_lines(events) -> list[str]:
     tails: dict[str, str] = {"": "}"}
     out = []
     for e in events:
-        seq, level, kind, name, why, data, _ = e
+        seq, level, kind, name, why, data, _, _ = e
         head = heads.get((level, kind, name))
         if head is None:
             head = heads[level, kind, name] = (f', "level": {_ENCODE(level)}, "kind": '
@@ -229,11 +233,12 @@ def kvm_trace(result: Result) -> str:
            "synthetic (1 µs per model step)"]
     last_rip = 0
     guest_mode = False
+    vmentry = Kind.VMENTRY  # once, not at each step: an enum member's lookup is slow in 3.11
     for e in result.events:
         line = _tracepoint(e, last_rip, guest_mode)
         if e.data and "rip" in e.data:
             last_rip = e.data["rip"]
-        if e.kind == "vmentry":
+        if e.kind == vmentry:
             guest_mode = e.data["vmcs"] == "vmcs02"
         for text_ in line:
             out.append(f"{COMM:>24} [000] {100 + e.seq * 1e-6:.6f}: {text_}")
@@ -241,44 +246,75 @@ def kvm_trace(result: Result) -> str:
 
 
 def _tracepoint(e: Event, last_rip: int, guest_mode: bool) -> list[str]:
-    d = e.data or {}
-    if e.kind == "vmentry" and e.level == "L0":
-        # trace.h since December 2024 (Maxim Levitsky, "KVM: x86: Add interrupt injection
-        # information to the kvm_entry tracepoint"): the VM-entry interruption information,
-        # and "[immediate exit]" when KVM forces one (force_immediate_exit).
-        immediate = "[immediate exit]" if d.get("immediate_exit") else ""
-        return [f"kvm_entry: vcpu 0, rip 0x{d['rip']:x} intr_info "
-                f"0x{intr_info_word(d.get('inject')):08x} error_code 0x{0:08x}{immediate}"]
-    if e.kind == "vmexit":
-        intr = intr_info_word(d.get("intr_info"))
-        idt = intr_info_word(d.get("idt_vectoring"))
-        text_ = (f"vcpu 0 reason {d['reason']} rip 0x{d['rip']:x} info1 0x{0:016x} "
-                 f"info2 0x{idt:016x} intr_info 0x{intr:08x} error_code 0x{0:08x}")
-        lines = [f"kvm_exit: {text_}"]
-        if d["vmcs"] == "vmcs02":
-            lines.append(f"kvm_nested_vmexit: {text_}")
-        return lines
-    if e.kind == "nested_vmexit":
-        return [f"kvm_nested_vmexit_inject: reason: {d['reason']} ext_inf1: 0x{0:016x} "
-                f"ext_inf2: 0x{intr_info_word(d.get('idt_vectoring')):016x} "
-                f"ext_int: 0x{intr_info_word(d.get('intr_info')):08x} "
-                f"ext_int_err: 0x{0:08x}"]
-    if e.kind == "nested_vmenter":
-        return [f"kvm_nested_vmenter: rip: 0x{last_rip:016x} vmcs: 0x{0x12000:016x} "
-                f"nested_rip: 0x{0xFFFFFFFF81000000:016x} int_ctl: 0x{0:08x} "
-                f"event_inj: 0x{intr_info_word(d.get('inject')):08x} nested_ept=n "
-                f"guest_cr3: 0x{0x1000:016x}"]
-    if e.kind == "inject" and e.level == "L0":
-        re = " [reinjected]" if "re-inject" in e.why else ""
-        return [f"kvm_inj_virq: IRQ 0x{d['vector']:x}{re}"]
-    if e.kind == "apic" and e.name == "kvm_apic_set_irq":
+    tracepoints = _TRACEPOINTS.get(e.kind)
+    return tracepoints(e, e.data or {}, last_rip) if tracepoints else []
+
+
+def _entry(e: Event, d: dict, last_rip: int) -> list[str]:
+    if e.level != "L0":
+        return []
+    # trace.h since December 2024 (Maxim Levitsky, "KVM: x86: Add interrupt injection
+    # information to the kvm_entry tracepoint"): the VM-entry interruption information,
+    # and "[immediate exit]" when KVM forces one (force_immediate_exit).
+    immediate = "[immediate exit]" if d.get("immediate_exit") else ""
+    return [f"kvm_entry: vcpu 0, rip 0x{d['rip']:x} intr_info "
+            f"0x{intr_info_word(d.get('inject')):08x} error_code 0x{0:08x}{immediate}"]
+
+
+def _exit(e: Event, d: dict, last_rip: int) -> list[str]:
+    intr = intr_info_word(d.get("intr_info"))
+    idt = intr_info_word(d.get("idt_vectoring"))
+    text_ = (f"vcpu 0 reason {d['reason']} rip 0x{d['rip']:x} info1 0x{0:016x} "
+             f"info2 0x{idt:016x} intr_info 0x{intr:08x} error_code 0x{0:08x}")
+    lines = [f"kvm_exit: {text_}"]
+    if d["vmcs"] == "vmcs02":
+        lines.append(f"kvm_nested_vmexit: {text_}")
+    return lines
+
+
+def _nested_vmexit(e: Event, d: dict, last_rip: int) -> list[str]:
+    return [f"kvm_nested_vmexit_inject: reason: {d['reason']} ext_inf1: 0x{0:016x} "
+            f"ext_inf2: 0x{intr_info_word(d.get('idt_vectoring')):016x} "
+            f"ext_int: 0x{intr_info_word(d.get('intr_info')):08x} "
+            f"ext_int_err: 0x{0:08x}"]
+
+
+def _nested_vmenter(e: Event, d: dict, last_rip: int) -> list[str]:
+    return [f"kvm_nested_vmenter: rip: 0x{last_rip:016x} vmcs: 0x{0x12000:016x} "
+            f"nested_rip: 0x{0xFFFFFFFF81000000:016x} int_ctl: 0x{0:08x} "
+            f"event_inj: 0x{intr_info_word(d.get('inject')):08x} nested_ept=n "
+            f"guest_cr3: 0x{0x1000:016x}"]
+
+
+def _inject(e: Event, d: dict, last_rip: int) -> list[str]:
+    if e.level != "L0":
+        return []
+    re = " [reinjected]" if Fact.REINJECTED in e.facts else ""
+    return [f"kvm_inj_virq: IRQ 0x{d['vector']:x}{re}"]
+
+
+def _apic(e: Event, d: dict, last_rip: int) -> list[str]:
+    if e.name == "kvm_apic_set_irq":
         return [f"kvm_apic_accept_irq: apicid 0 vec {d['vector']} (Fixed|edge)"]
-    if e.kind == "apic" and e.name == "EOI" and e.data and e.data.get("apic", "").startswith(
-            "L1's local APIC"):
+    if e.name == "EOI" and d.get("apic", "").startswith("L1's local APIC"):
         return ["kvm_msr: msr_write 80b = 0x0", f"kvm_eoi: apicid 0 vector {d['vector']}"]
-    if e.kind == "window" and e.name == "nested_svm_intr":
+    return []
+
+
+def _window(e: Event, d: dict, last_rip: int) -> list[str]:
+    if e.name == "nested_svm_intr":
         return [f"kvm_nested_intr_vmexit: rip: 0x{last_rip:016x}"]
-    if e.kind == "kvm" and e.name == "nested_vmx_failValid":
+    return []
+
+
+def _kvm(e: Event, d: dict, last_rip: int) -> list[str]:
+    if e.name == "nested_vmx_failValid":
         # CC(): trace_kvm_nested_vmenter_failed(#consistency_check, 0), printed "%s%s".
         return [f"kvm_nested_vmenter_failed: {d.get('check', '')}"]
     return []
+
+
+# The tracepoints a step of each kind hits (a dict: one lookup a step, whatever its kind).
+_TRACEPOINTS = {Kind.VMENTRY: _entry, Kind.VMEXIT: _exit, Kind.NESTED_VMEXIT: _nested_vmexit,
+                Kind.NESTED_VMENTER: _nested_vmenter, Kind.INJECT: _inject, Kind.APIC: _apic,
+                Kind.WINDOW: _window, Kind.KVM: _kvm}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .lapic import Lapic
 from .observations import VIA_EXIT, delivered
+from .trace import Fact, Kind
 from .vmcs import Vmcs, skip_emulated_instruction
 from .vmx import EventInfo, ExitReason
 from .world import World
@@ -38,7 +39,7 @@ class L1Hypervisor:
             # kvm_skip_emulated_instruction(): advance L2's RIP past the VMCALL/HLT it emulated.
             l2, instr, self.skip = self.world.l2, self.skip, None
             skip_emulated_instruction(v, l2, instr)
-            trace.add("L1", "skip", "kvm_skip_emulated_instruction",
+            trace.add("L1", Kind.SKIP, "kvm_skip_emulated_instruction",
                       f"L1 handled L2's {instr.upper()}: advance L2's RIP past it")
             self.world.retired(l2, instr, skipped=True)
             if instr == "hlt":
@@ -52,9 +53,10 @@ class L1Hypervisor:
             # vmx_complete_interrupts: an event whose delivery was cut short by the exit
             # (IDT-vectoring information) is injected again.
             v.entry_intr_info, self.reinject = self.reinject, None
-            trace.add("L1", "inject", "vmx_complete_interrupts",
+            trace.add("L1", Kind.INJECT, "vmx_complete_interrupts",
                       "re-inject the event the exit interrupted (IDT-vectoring info)",
-                      {"field": "vmcs12.VM_ENTRY_INTR_INFO", **v.entry_intr_info.to_json()})
+                      {"field": "vmcs12.VM_ENTRY_INTR_INFO", **v.entry_intr_info.to_json()},
+                      facts=(Fact.REINJECTED,))
             return True
         if self.world.l2_nmis and self.inject_nmi(v):
             return True
@@ -63,13 +65,13 @@ class L1Hypervisor:
         if v.guest_if and not v.guest_sti_blocking:
             vector, ids = self.world.l2_vapic.ack()
             v.entry_intr_info = EventInfo(vector, ids=tuple(ids), source=self.world.l2_vapic)
-            trace.add("L1", "inject", "vmx_inject_irq",
+            trace.add("L1", Kind.INJECT, "vmx_inject_irq",
                       f"L2 can take interrupts: inject 0x{vector:02x} at VM entry",
                       {"field": "vmcs12.VM_ENTRY_INTR_INFO", "vector": vector})
         else:
             v.interrupt_window_exiting = True
             trace.stale = True
-            trace.add("L1", "window", "enable_irq_window",
+            trace.add("L1", Kind.WINDOW, "enable_irq_window",
                       "L2 has IF = 0 or STI blocking: ask for an interrupt-window exit",
                       {"field": "vmcs12.CPU_BASED_INTR_WINDOW_EXITING", "value": True})
         return True
@@ -81,13 +83,13 @@ class L1Hypervisor:
         vcpu_enter_guest() for as long as kvm_vcpu_running() is false."""
         trace = self.world.trace
         if self.l2_has_events():
-            trace.add("L1", "kvm", "kvm_emulate_halt", "L2's HLT, with an event for L2 already "
+            trace.add("L1", Kind.KVM, "kvm_emulate_halt", "L2's HLT, with an event for L2 already "
                       "pending (kvm_vcpu_has_events): its vCPU stays runnable",
                       {"level": "L2", "mp_state": "RUNNABLE"})
             return
         # Kind "kvm", not "halt": L1 runs on; it is L2's vCPU that L1 marks halted.
         self.l2_halted, self.l1_if = True, self.world.l1.rflags_if
-        trace.add("L1", "kvm", "kvm_emulate_halt", "L2's HLT and no event for L2: "
+        trace.add("L1", Kind.KVM, "kvm_emulate_halt", "L2's HLT and no event for L2: "
                   "mp_state = HALTED, L1 does not resume L2 until it has one",
                   {"level": "L2", "mp_state": "HALTED"})
 
@@ -98,13 +100,14 @@ class L1Hypervisor:
         l1, trace = self.world.l1, self.world.trace
         if not self.l2_has_events():
             l1.idle_loop()
-            trace.add("L1", "loop", "kvm_vcpu_block", "no interrupt or NMI for L2: its vCPU "
+            trace.add("L1", Kind.LOOP, "kvm_vcpu_block", "no interrupt or NMI for L2: its vCPU "
                       "stays blocked; L1 idles (sti; hlt) until an event of its own",
                       {"level": "L2"})
             return False
         self.l2_halted = False
         l1.rflags_if = self.l1_if  # vcpu_enter_guest() runs with L1's IF as before the block
-        trace.add("L1", "loop", "vcpu_block", "kvm_vcpu_has_events(): an event for L2, its "
+        trace.stale = True  # L1's IF (vcpu.py)
+        trace.add("L1", Kind.LOOP, "vcpu_block", "kvm_vcpu_has_events(): an event for L2, its "
                   "vCPU is runnable again (mp_state = RUNNABLE)",
                   {"level": "L2", "mp_state": "RUNNABLE"})
         return True
@@ -129,13 +132,13 @@ class L1Hypervisor:
         # during STI blocking, and VM entry may refuse to inject an NMI then: SDM 27.3.1.5).
         if not v.guest_nmi_blocking and not v.guest_sti_blocking:
             v.entry_intr_info = self.world.l2_nmis.pop(0)
-            trace.add("L1", "inject", "vmx_inject_nmi", "L2 is not blocking NMIs: inject the "
+            trace.add("L1", Kind.INJECT, "vmx_inject_nmi", "L2 is not blocking NMIs: inject the "
                       "NMI at VM entry", {"field": "vmcs12.VM_ENTRY_INTR_INFO", "vector": 2})
             return True
         if v.virtual_nmis:
             v.nmi_window_exiting = True
             trace.stale = True
-            trace.add("L1", "window", "enable_nmi_window", "L2 blocks NMIs: ask for an "
+            trace.add("L1", Kind.WINDOW, "enable_nmi_window", "L2 blocks NMIs: ask for an "
                       "NMI-window exit", {"field": "vmcs12.CPU_BASED_NMI_WINDOW_EXITING"})
         return False
 
@@ -147,13 +150,13 @@ class L1Hypervisor:
             self.skip = v.exit_reason.name.lower()
         if v.exit_reason == ExitReason.EPT_VIOLATION and "L1" in world.idt_page_missing:
             world.idt_page_missing.discard("L1")
-            world.trace.add("L1", "ept", "handle_ept_violation",
+            world.trace.add("L1", Kind.EPT, "handle_ept_violation",
                             "L1 maps the missing page in its EPT for L2")
         if v.exit_reason == ExitReason.EXCEPTION_NMI and v.exit_intr_info:
             # handle_exception_nmi_irqoff: an NMI that exited is handed to L1's own NMI
             # handler (vmx_do_nmi_irqoff), which runs with NMIs blocked until its IRET.
             world.l1.deliver(2, None, nmi=True)
-            world.trace.add("L1", "deliver", "vmx_do_nmi_irqoff", "the NMI came in the exit: "
+            world.trace.add("L1", Kind.DELIVER, "vmx_do_nmi_irqoff", "the NMI came in the exit: "
                             "call L1's NMI handler", {"vector": 2},
                             views=(("L1", delivered(v.exit_intr_info, VIA_EXIT)),))
         if v.exit_reason == ExitReason.EXTERNAL_INTERRUPT and v.exit_intr_info:
@@ -161,7 +164,7 @@ class L1Hypervisor:
             # exit, and L1 calls its own IDT handler for it.
             vector = v.exit_intr_info.vector
             world.l1.deliver(vector, self.l1_apic)
-            world.trace.add("L1", "deliver", "handle_external_interrupt_irqoff",
+            world.trace.add("L1", Kind.DELIVER, "handle_external_interrupt_irqoff",
                             f"vector 0x{vector:02x} came in the exit: call L1's handler",
                             {"vector": vector},
                             # The exit delivered it, not L1's IDT (SDM §25.9.2).

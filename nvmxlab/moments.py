@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .observations import ObservedExit
 from .result import Result
-from .trace import Event
+from .trace import Event, Kind
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Moment:
 
 
 def _hw_exit(reason: str) -> Callable[[Event], bool]:
-    return lambda e: e.level == "HW" and e.kind == "vmexit" and e.name == reason
+    return lambda e: e.level == "HW" and e.kind == Kind.VMEXIT and e.name == reason
 
 
 def _l1_exit_with_vector(e: Event) -> bool:
@@ -33,14 +33,14 @@ def _l1_exit_with_vector(e: Event) -> bool:
 
 # In the order they happen to the seed's interrupt; a run shows those its design takes.
 MOMENTS: tuple[tuple[str, Callable[[Event], bool]], ...] = (
-    ("the interrupt for L1 is raised", lambda e: e.kind == "raise"),
+    ("the interrupt for L1 is raised", lambda e: e.kind == Kind.RAISE),
     ("the kick: L0's own EXTERNAL_INTERRUPT exit", _hw_exit("EXTERNAL_INTERRUPT")),
-    ("L0 emulates the exit to L1", lambda e: e.kind == "nested_vmexit"),
+    ("L0 emulates the exit to L1", lambda e: e.kind == Kind.NESTED_VMEXIT),
     ("the exit L1 sees carries the vector", _l1_exit_with_vector),
-    ("L0 opens the interrupt window", lambda e: e.kind == "window"),
+    ("L0 opens the interrupt window", lambda e: e.kind == Kind.WINDOW),
     ("the interrupt-window exit, after L1's STI", _hw_exit("INTERRUPT_WINDOW")),
-    ("L0 injects the interrupt into L1", lambda e: e.kind == "inject" and e.level == "L0"),
-    ("L1's handler runs", lambda e: e.kind == "deliver" and e.level == "L1"),
+    ("L0 injects the interrupt into L1", lambda e: e.kind == Kind.INJECT and e.level == "L0"),
+    ("L1's handler runs", lambda e: e.kind == Kind.DELIVER and e.level == "L1"),
 )
 
 
@@ -48,7 +48,7 @@ def moments(result: Result, index: int = 0) -> list[Moment]:
     """The moments of interrupt `index` (the first by default), from its raise to L1's
     handler, each at the first step after the raise that shows it."""
     raise_seq = next(e.seq for e in result.events
-                     if e.kind == "raise" and e.data["irq"] == index)
+                     if e.kind == Kind.RAISE and e.data["irq"] == index)
     found = []
     for label, test in MOMENTS:
         e = next((e for e in result.events if e.seq >= raise_seq and test(e)), None)

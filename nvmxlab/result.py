@@ -7,7 +7,7 @@ from functools import cached_property
 
 from .observations import Observation, ObservedExit
 from .scenario import Scenario
-from .trace import Event
+from .trace import Event, Kind
 from .vcpu import StateRecord, VcpuState
 
 FORMAT = 1
@@ -62,9 +62,10 @@ class Result:
             for i, r in sorted(raised.items()))
         events = tuple(world.trace.events)
         nested = world.mode == "nested"
+        vmexit = Kind.VMEXIT  # once, not at each step: an enum member's lookup is slow in 3.11
         stats = {
             "steps": len(events),
-            "l0_exits": sum(1 for e in events if e.kind == "vmexit") if nested else 0,
+            "l0_exits": sum(1 for e in events if e.kind == vmexit) if nested else 0,
             "l1_exits": sum(1 for e in events for lvl, v in e.views
                             if lvl == "L1" and isinstance(v, ObservedExit)),
             "loop_iterations": getattr(machine, "iterations", 0),
@@ -149,7 +150,7 @@ def invariant_violations(result: Result) -> list[str]:
             if d.to == "L1" and level == "L2" and not vmcs12[exiting]:
                 continue
             out.append(f"{name} was delivered to {level}: the wrong level")
-    events = {e.seq: e for e in result.events if e.kind == "deliver" and e.data}
+    events = {e.seq: e for e in result.events if e.kind == Kind.DELIVER and e.data}
     for e in events.values():
         if not e.data.get("allowed", True):
             out.append(f"vector 0x{e.data['vector']:02x} was delivered to {e.level} while "

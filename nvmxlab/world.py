@@ -14,11 +14,12 @@ from .guest import Context
 from .lapic import Lapic
 from .observations import ObservedExit, delivered
 from .scenario import Interrupt, Scenario
-from .trace import Event, Trace
+from .trace import Event, Kind, Trace
 from .vmcs import Vmcs
 from .vmx import EventInfo, ExitReason
 
 STILL_ENTRIES = 8  # see World._pending_loop()
+_RETIRE = Kind.RETIRE  # a global, not Kind's attribute, in retired(): the hottest line
 
 
 class Done(Exception):
@@ -100,7 +101,7 @@ class World:
         if seq >= self.max_steps:
             self._out_of_steps()
         # The hottest line of the engine: build the Event directly.
-        events.append(Event(seq, ctx.level, "retire", instr, "",
+        events.append(Event(seq, ctx.level, _RETIRE, instr, "",
                             {"skipped": True} if skipped else None, ()))
         if trace.stale:
             trace.restate()
@@ -137,7 +138,7 @@ class World:
         return due[0][0] if due else float("inf")
 
     def _raise(self, index: int, irq: Interrupt) -> None:
-        ev = self.trace.add("HW", "raise", "interrupt", f"{irq.type} 0x{irq.vector:02x} for "
+        ev = self.trace.add("HW", Kind.RAISE, "interrupt", f"{irq.type} 0x{irq.vector:02x} for "
                             f"{irq.to} raised at {irq.at}",
                             {"vector": irq.vector, "to": irq.to, "type": irq.type, "irq": index})
         self.raises.append(Raise(index, irq, ev.seq))
@@ -146,13 +147,13 @@ class World:
         info = EventInfo(irq.vector, irq.type, ids=(index,))
         if irq.to == "L2" and irq.type == "nmi":
             self.l2_nmis.append(info)
-            self.trace.add("L1", "nmi", "kvm_inject_nmi", "L1's software has an NMI pending "
+            self.trace.add("L1", Kind.NMI, "kvm_inject_nmi", "L1's software has an NMI pending "
                            "for L2")
         elif irq.to == "L2":
             # A device that L1 emulates for L2: L1's software requests the vector in its
             # model of L2's APIC and injects it at its next VM entry (see l1.py).
             coalesced = not self.l2_vapic.set_irr(irq.vector, index)
-            self.trace.add("L1", "apic", "kvm_apic_set_irq", f"{self.l2_vapic.name}: IRR "
+            self.trace.add("L1", Kind.APIC, "kvm_apic_set_irq", f"{self.l2_vapic.name}: IRR "
                            f"0x{irq.vector:02x}" + (" (coalesced)" if coalesced else ""),
                            {"vector": irq.vector})
         else:
@@ -167,7 +168,7 @@ class World:
         nmi = ev.type == "nmi"
         allowed = not (ctx.nmi_blocking or ctx.sti_blocking if nmi else ctx.interrupts_blocked)
         ctx.deliver(ev.vector, ev.source, nmi)
-        e = self.trace.add(ctx.level, "deliver", "IDT delivery", why,
+        e = self.trace.add(ctx.level, Kind.DELIVER, "IDT delivery", why,
                            {"vector": ev.vector, "type": ev.type, "allowed": allowed,
                             "irqs": list(ev.ids)},
                            views=((ctx.level, delivered(ev)),))
@@ -211,7 +212,7 @@ class World:
             data["qualification"] = vmcs.exit_qualification
         observed = vmcs.name == "vmcs12"
         views = (("L1", self.l1_exit_view(vmcs)),) if observed else ()
-        e = self.trace.add("HW", "vmexit", reason.name, why, data, views)
+        e = self.trace.add("HW", Kind.VMEXIT, reason.name, why, data, views)
         if observed and vmcs.exit_intr_info:
             self.delivered_in_exit(vmcs.exit_intr_info, e.seq)
 
@@ -331,13 +332,13 @@ def describe_loop(events) -> str:
     """The distinct steps of a loop, in order, e.g. "L2 VMCALL exit → L1 VMRESUME → …"."""
     names: list[str] = []
     for e in events:
-        if e.kind in ("retire", "raise"):
+        if e.kind in (Kind.RETIRE, Kind.RAISE):
             continue
-        label = f"{e.level} {e.name}" + (" exit" if e.kind == "vmexit" else "")
+        label = f"{e.level} {e.name}" + (" exit" if e.kind == Kind.VMEXIT else "")
         if label not in names:
             names.append(label)
     if not names:  # nothing but retired instructions: a level going round its program
-        names = list(dict.fromkeys(f"{e.level} {e.name}" for e in events if e.kind == "retire"))
+        names = list(dict.fromkeys(f"{e.level} {e.name}" for e in events if e.kind == Kind.RETIRE))
     return " → ".join(names[:12]) + (" → …" if len(names) > 12 else "")
 
 

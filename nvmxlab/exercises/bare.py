@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from ..observations import ObservedExit
+from ..trace import Kind
 from ..vmx import ExitReason
 from . import reading as rd
 from .core import Question, Solution, exercise, shuffled_choices
@@ -132,10 +133,10 @@ def _exit_then_delivery(result):
     instructions retired in between."""
     exit_ = rd.first(result, lambda e: (o := rd.l1_observation(e, ObservedExit)) is not None
                      and o.exit_reason == ExitReason.EXTERNAL_INTERRUPT)
-    delivery = rd.first(result, lambda e: e.level == "L1" and e.kind == "deliver",
+    delivery = rd.first(result, lambda e: e.level == "L1" and e.kind == Kind.DELIVER,
                         after=exit_.seq - 1)
     retired = [e.name for e in result.events
-               if exit_.seq < e.seq < delivery.seq and e.level == "L1" and e.kind == "retire"]
+               if exit_.seq < e.seq < delivery.seq and e.level == "L1" and e.kind == Kind.RETIRE]
     return exit_, delivery, retired
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from ..observations import ObservedExit
+from ..trace import Kind
 from . import reading as rd
 from .core import Question, Solution, exercise, shuffled_choices
 
@@ -43,7 +44,7 @@ ONLY_WHEN = {
 }
 EXIT_NAMES = ("EXTERNAL_INTERRUPT", "INTERRUPT_WINDOW", "VMCALL", "VMRESUME", "MSR_WRITE")
 # Steps where L0 has just decided something: good places to stop and ask "what next?".
-DECISIONS = ("nested_vmexit", "window", "inject", "entered", "kick", "raise")
+DECISIONS = (Kind.NESTED_VMEXIT, Kind.WINDOW, Kind.INJECT, Kind.ENTERED, Kind.KICK, Kind.RAISE)
 
 
 def _seed_variant(rng: random.Random, title: str, trigger: str | None = None):
@@ -105,7 +106,7 @@ def l0_exits(rng: random.Random) -> Question:
     scenario = _seed_variant(rng, "How many exits does it cost?", trigger)
     result = rd.run(scenario)
     raise_ = rd.raised(result)
-    resume = rd.first(result, lambda e: e.level == "L2" and e.kind == "retire",
+    resume = rd.first(result, lambda e: e.level == "L2" and e.kind == Kind.RETIRE,
                       after=raise_.seq)
     exits = [e for e in result.events if raise_.seq < e.seq < resume.seq and rd.hw_exit(e)]
     return Question(

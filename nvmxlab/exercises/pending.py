@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from ..observations import ObservedExit
+from ..trace import Kind
 from . import reading as rd
 from .core import Question, Solution, exercise, shuffled_choices
 
@@ -30,7 +31,7 @@ def run_pending(rng: random.Random) -> Question:
     exit_ = rd.first(result, lambda e: rd.l1_observation(e, ObservedExit) is not None,
                      after=raise_.seq)
     ran = sum(1 for e in result.events
-              if raise_.seq < e.seq < exit_.seq and e.level == "L2" and e.kind == "retire")
+              if raise_.seq < e.seq < exit_.seq and e.level == "L2" and e.kind == Kind.RETIRE)
     answer = _exit_after(rd.l1_observation(exit_, ObservedExit).exit_reason.name, ran)
     others = [_exit_after(r, n) for r in ("EXTERNAL_INTERRUPT", "VMCALL") for n in (0, nops)]
     return Question(
@@ -75,7 +76,7 @@ def _run_pending_why(scenario, result, exit_, ran: int) -> tuple[str, ...]:
     bare_exit = rd.first(bare, lambda e: rd.l1_observation(e, ObservedExit) is not None,
                          after=rd.raised(bare).seq)
     bare_ran = sum(1 for e in bare.events if rd.raised(bare).seq < e.seq < bare_exit.seq
-                   and e.level == "L2" and e.kind == "retire")
+                   and e.level == "L2" and e.kind == Kind.RETIRE)
     reason = rd.l1_observation(exit_, ObservedExit).exit_reason.name
     why = ["On bare metal the VM entry completes and the pending interrupt causes an "
            "EXTERNAL_INTERRUPT exit before L2's first instruction: bare metal shows "

@@ -14,7 +14,7 @@ from ..result import Result
 from ..scenario import Scenario, Trigger, from_dict
 from ..scenarios import load_bundled
 from ..share import encode
-from ..trace import Event
+from ..trace import Event, Kind
 from ..vmx import ExitReason
 
 ObservationT = TypeVar("ObservationT", bound=Observation)
@@ -37,7 +37,7 @@ def first(result: Result, test: Callable[[Event], bool], after: int = -1) -> Eve
 
 def raised(result: Result, index: int = 0) -> Event:
     """The step at which interrupt `index` of the scenario was raised."""
-    found = first(result, lambda e: e.kind == "raise" and e.data["irq"] == index)
+    found = first(result, lambda e: e.kind == Kind.RAISE and e.data["irq"] == index)
     if found is None:
         raise LookupError(f"interrupt {index} was never raised in this run")
     return found
@@ -45,7 +45,7 @@ def raised(result: Result, index: int = 0) -> Event:
 
 def hw_exit(e: Event) -> bool:
     """A VM exit taken by the real CPU: in the nested world, every one of them goes to L0."""
-    return e.level == "HW" and e.kind == "vmexit"
+    return e.level == "HW" and e.kind == Kind.VMEXIT
 
 
 def l1_observation(e: Event, kind: type[ObservationT]) -> ObservationT | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from ..observations import ObservedExit
+from ..trace import Kind
 from . import reading as rd
 from .core import Question, Solution, exercise, shuffled_choices
 
@@ -163,7 +164,7 @@ def _nmi_fate(result) -> tuple[str, tuple[str, ...]]:
         return (f"L2 exits to L1: {seen.exit_reason.name}, {carried} in the exit",
                 rd.excerpt(result, start, exit_.seq))
     ran = sum(1 for e in result.events
-              if start < e.seq < end and e.level == "L2" and e.kind == "retire")
+              if start < e.seq < end and e.level == "L2" and e.kind == Kind.RETIRE)
     when = "at once" if ran == 0 else f"after retiring {ran} more instructions"
     return (f"no exit: L2 takes the NMI through its own IDT {when}",
             rd.excerpt(result, start, end))

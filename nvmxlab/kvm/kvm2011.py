@@ -8,6 +8,7 @@ vendor hooks so that, in guest mode, they produce an exit to L1 instead.
 from __future__ import annotations
 
 from ..cpu import VmExit
+from ..trace import Fact, Kind
 from ..vmx import ACTIVE, EventInfo, ExitReason
 from .x86 import Kvm
 
@@ -74,7 +75,8 @@ class Kvm2011Vmx(Kvm2011):
         if self.guest_mode and self.nested_exit_on_intr():
             if self.nested_run_pending and "ignore-nested-run-pending" not in self.bugs:
                 self.step("vmx_interrupt_allowed", "L2 runs and L1 exits on interrupts, but "
-                          "nested_run_pending: L2 must run its VMLAUNCH/VMRESUME first → 0")
+                          "nested_run_pending: L2 must run its VMLAUNCH/VMRESUME first → 0",
+                          facts=(Fact.NESTED_RUN_PENDING,))
                 return False
             self.step("vmx_interrupt_allowed", "L2 runs and L1 exits on interrupts → "
                       "nested_vmx_vmexit(EXTERNAL_INTERRUPT), no vector")
@@ -90,7 +92,7 @@ class Kvm2011Vmx(Kvm2011):
     def enable_irq_window(self) -> None:
         if self.guest_mode and self.nested_exit_on_intr():
             self.step("enable_irq_window", "guest mode and L1 exits on interrupts: do nothing "
-                      "- the interrupt will be injected later", kind="window")
+                      "- the interrupt will be injected later", kind=Kind.WINDOW)
             return
         self.enable_irq_window_on_current()
 
@@ -119,7 +121,7 @@ class Kvm2011Vmx(Kvm2011):
             self.vmcs02.entry_intr_info = ev
             self.step("vmx_vcpu_run", f"vmcs12 IDT-vectoring info holds {ev}: L0 handled the "
                       "exit itself, so re-inject it into L2 through vmcs02", ev.to_json(),
-                      kind="inject")
+                      kind=Kind.INJECT, facts=(Fact.REINJECTED,))
 
     def pending_event_for_vmcs12(self) -> EventInfo | None:
         ev, self.l2_idt_vectoring = self.l2_idt_vectoring, None
@@ -159,7 +161,7 @@ class Kvm2011Svm(Kvm2011):
             if not self.exit_required:
                 self.exit_required = True
                 self.step("nested_svm_intr", "flag the exit to L1 for later: exit_required = "
-                          "true", kind="window")
+                          "true", kind=Kind.WINDOW)
             return
         self.enable_irq_window_on_current()
 
@@ -177,7 +179,7 @@ class Kvm2011Svm(Kvm2011):
         # svm_vcpu_run(): "A vmexit emulation is required before the vcpu can be executed
         # again" - no VMRUN this iteration; handle_exit() performs nested_svm_vmexit().
         self.step("svm_vcpu_run", "exit_required: return without entering the guest",
-                  kind="loop")
+                  kind=Kind.LOOP)
         self.exit_required = False
         self.nested_vmx_vmexit(ExitReason.EXTERNAL_INTERRUPT,
                                why="handle_exit: exit_required → nested_svm_vmexit(INTR), "

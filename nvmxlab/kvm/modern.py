@@ -8,6 +8,7 @@ requests an immediate exit so the deferred interrupt is not left waiting.
 from __future__ import annotations
 
 from ..cpu import VmExit
+from ..trace import Fact, Kind
 from ..vmx import HLT, EventInfo, ExitReason
 from .x86 import EBUSY, Kvm
 
@@ -86,7 +87,8 @@ class KvmModern(Kvm):
             return 0
         if block_nested_events:
             why = "nested_run_pending" if run_pending else "an event needs re-injection"
-            self.step("vmx_check_nested_events", f"interrupt for L1, but {why} → -EBUSY")
+            self.step("vmx_check_nested_events", f"interrupt for L1, but {why} → -EBUSY",
+                      facts=(Fact.NESTED_RUN_PENDING,) if run_pending else ())
             return EBUSY
         if not self.nested_exit_on_intr():
             self.step("vmx_check_nested_events", "L1 does not exit on interrupts: L0 will "
@@ -115,14 +117,15 @@ class KvmModern(Kvm):
         # "ACK the interrupt _after_ emulating VM-Exit" (kvm_apic_ack_interrupt).
         self.lapic.ack()
         self.step("kvm_apic_ack_interrupt", f"{self.lapic.name}: IRR→ISR 0x{vector:02x}",
-                  {"vector": vector}, kind="apic")
+                  {"vector": vector}, kind=Kind.APIC)
         return 0
 
     def nested_nmi(self, block_nested_events: bool, run_pending: bool) -> int:
         """The NMI branch of vmx_check_nested_events(), ahead of interrupts by priority."""
         if block_nested_events:
             why = "nested_run_pending" if run_pending else "an event needs re-injection"
-            self.step("vmx_check_nested_events", f"NMI for L1, but {why} → -EBUSY")
+            self.step("vmx_check_nested_events", f"NMI for L1, but {why} → -EBUSY",
+                      facts=(Fact.NESTED_RUN_PENDING,) if run_pending else ())
             return EBUSY
         if not self.vmcs12.nmi_exiting:
             self.step("vmx_check_nested_events", "L1 does not exit on NMIs: L0 will inject "
@@ -168,7 +171,7 @@ class KvmModern(Kvm):
             self.l0_task = "vcpu_block"
             self.trace.stale = True
             self.step("kvm_emulate_halt_noskip", "vmcs12 says L2 is halted and nothing will "
-                      "wake it: halt the vCPU in guest mode", {"level": "L2"}, kind="halt")
+                      "wake it: halt the vCPU in guest mode", {"level": "L2"}, kind=Kind.HALT)
 
     def after_nested_vmexit(self) -> None:
         # __nested_vmx_vmexit(), after load_vmcs12_host_state(): "Process events if an
@@ -178,7 +181,7 @@ class KvmModern(Kvm):
         # it, an interrupt L1 had let through to L2 could wait for an unrelated event.
         if (self.kvm_cpu_has_interrupt() or self.nmi_pending) and not self.before_2024:
             self.make_request_event("nested VM exit: kvm_cpu_has_injectable_intr() or "
-                                    "nmi_pending")
+                                    "nmi_pending", (Fact.ON_NESTED_VMEXIT,))
 
     def pending_event_for_vmcs12(self) -> EventInfo | None:
         """vmcs12_save_pending_event(): an injected-but-undelivered event goes to L1."""
@@ -227,7 +230,7 @@ class KvmModern(Kvm):
             # the posted-interrupt (APICv) path; the model's L0 has no APICv, so the bug stands
             # in at __apic_accept_irq, which otherwise always requests KVM_REQ_EVENT.
             self.step("vmx_sync_pir_to_irr", "(as before 2021, with posted interrupts) L2 runs "
-                      "and L1 exits on interrupts: only kick, no KVM_REQ_EVENT", kind="request")
+                      "and L1 exits on interrupts: only kick, no KVM_REQ_EVENT", kind=Kind.REQUEST)
             return
         super().request_event_for_new_irq()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..cpu import Cpu, VmExit, vm_entry_error
 from ..observations import ENTRY_VIEWS, ObservedVmFail
+from ..trace import Kind
 from ..vmcs import Vmcs, skip_emulated_instruction
 from ..vmx import (
     ACTIVE,
@@ -43,8 +44,8 @@ class NestedVmx:
         self.step(self.nested_run_name, f"emulate L1's {instr.upper()}: vmcs02 built from "
                   f"vmcs12, L2 runs next{pending}",
                   {"inject": v12.entry_intr_info and v12.entry_intr_info.to_json()},
-                  kind="nested_vmenter")
-        self.trace.add("L0", "entered", "nested VM entry", "L1 entered L2", views=ENTRY_VIEWS)
+                  kind=Kind.NESTED_VMENTER)
+        self.trace.add("L0", Kind.ENTERED, "nested VM entry", "L1 entered L2", views=ENTRY_VIEWS)
         self.on_nested_entry()
         self.world.l1_vmx_instruction(instr)
 
@@ -58,7 +59,7 @@ class NestedVmx:
         self.step("nested_vmx_failValid", Cpu.error_text(error) + ": the control is not in "
                   "the VMX capability MSRs L0 offers",
                   {"error": error, "check": failed_check(self.vmcs12, self.nested_caps)})
-        self.trace.add("L0", "vmfail", instr.upper(), Cpu.error_text(error), {"error": error},
+        self.trace.add("L0", Kind.VMFAIL, instr.upper(), Cpu.error_text(error), {"error": error},
                        views=(("L1", ObservedVmFail(error)),))
         skip_emulated_instruction(self.vmcs01, l1, instr)  # L1 continues after it
         self.world.retired(l1, instr, skipped=True)
@@ -117,7 +118,7 @@ class NestedVmx:
         self.halted = False  # "in case we halted in L2"
         self.l0_task = "nested_vmx_vmexit"
         self.trace.stale = True  # and guest_mode, halted (vcpu.py)
-        e = self.trace.add("L0", "nested_vmexit", self.nested_exit_name,
+        e = self.trace.add("L0", Kind.NESTED_VMEXIT, self.nested_exit_name,
                            why or f"emulate an exit from L2 to L1: {reason.name}",
                            {"reason": reason.name,
                             "intr_info": intr_info and intr_info.to_json(),

@@ -12,6 +12,7 @@ from functools import cached_property
 from ..cpu import ALL_CONTROLS, Cpu, Idle, VmExit, eoi, vmcs12_from
 from ..l1 import L1Hypervisor
 from ..lapic import Lapic
+from ..trace import Fact, Kind
 from ..vcpu import Snapshots
 from ..vmcs import Vmcs, skip_emulated_instruction
 from ..vmx import EventInfo, ExitReason
@@ -65,8 +66,9 @@ class Kvm(NestedVmx):
         self.l1_hv = L1Hypervisor(world, self.vmcs12, self.lapic)
 
     # -- helpers ---------------------------------------------------------------------------------
-    def step(self, name: str, why: str, data: dict | None = None, kind: str = "kvm"):
-        return self.trace.add("L0", kind, name, why, data)
+    def step(self, name: str, why: str, data: dict | None = None, kind: Kind = Kind.KVM,
+             facts: tuple[Fact, ...] = ()):
+        return self.trace.add("L0", kind, name, why, data, (), facts)
 
     @property
     def vmcs(self) -> Vmcs:
@@ -89,13 +91,13 @@ class Kvm(NestedVmx):
     def kvm_cpu_get_interrupt(self) -> EventInfo:
         vector, ids = self.lapic.ack()
         self.step("kvm_cpu_get_interrupt", f"{self.lapic.name}: IRR→ISR 0x{vector:02x}",
-                  {"vector": vector}, kind="apic")
+                  {"vector": vector}, kind=Kind.APIC)
         return EventInfo(vector, ids=tuple(ids), source=self.lapic)
 
-    def make_request_event(self, why: str) -> None:
+    def make_request_event(self, why: str, facts: tuple[Fact, ...] = ()) -> None:
         self.req_event = True
         self.trace.stale = True
-        self.step("kvm_make_request(KVM_REQ_EVENT)", why, kind="request")
+        self.step("kvm_make_request(KVM_REQ_EVENT)", why, kind=Kind.REQUEST, facts=facts)
 
     def snapshot(self) -> tuple:
         return (self.world.context_state(), tuple(self.lapic.irr), tuple(self.lapic.isr),
@@ -129,7 +131,7 @@ class Kvm(NestedVmx):
             return
         coalesced = not self.lapic.set_irr(ev.vector, index)
         self.step("kvm_apic_set_irq", f"{self.lapic.name}: IRR 0x{ev.vector:02x}" +
-                  (" (coalesced)" if coalesced else ""), {"vector": ev.vector}, kind="apic")
+                  (" (coalesced)" if coalesced else ""), {"vector": ev.vector}, kind=Kind.APIC)
         self.request_event_for_new_irq()
         self.kvm_vcpu_kick()
 
@@ -145,10 +147,10 @@ class Kvm(NestedVmx):
             last = self.nmi_pending[-1]
             self.nmi_pending[-1] = EventInfo(2, "nmi", last.ids + ev.ids)
             self.step("kvm_inject_nmi", f"an NMI for L1: nmi_pending already {limit}, merged",
-                      kind="nmi")
+                      kind=Kind.NMI, facts=(Fact.MERGED,))
         else:
             self.nmi_pending.append(ev)
-            self.step("kvm_inject_nmi", "an NMI for L1: nmi_pending++", kind="nmi")
+            self.step("kvm_inject_nmi", "an NMI for L1: nmi_pending++", kind=Kind.NMI)
         self.make_request_event("an NMI became pending for L1")
         self.kvm_vcpu_kick()
 
@@ -159,9 +161,9 @@ class Kvm(NestedVmx):
         if self.cpu.in_guest:
             self.phys_apic.set_irr(RESCHEDULE_VECTOR, -1)
             self.step("kvm_vcpu_kick", "the vCPU is in guest mode: send a reschedule IPI to "
-                      "force a VM exit", {"vector": RESCHEDULE_VECTOR}, kind="kick")
+                      "force a VM exit", {"vector": RESCHEDULE_VECTOR}, kind=Kind.KICK)
         elif self.halted:
-            self.step("kvm_vcpu_kick", "wake the halted vCPU", kind="kick")
+            self.step("kvm_vcpu_kick", "wake the halted vCPU", kind=Kind.KICK)
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> None:
@@ -176,12 +178,12 @@ class Kvm(NestedVmx):
         self.world.checkpoint()
         self.iterations += 1
         self.step("vcpu_enter_guest", "next iteration of the vCPU loop",
-                  {"iteration": self.iterations}, kind="loop")
+                  {"iteration": self.iterations}, kind=Kind.LOOP)
         if self.req_event:
             self.req_event = False
             self.trace.stale = True
             self.step("kvm_check_request(KVM_REQ_EVENT)", "re-evaluate pending events",
-                      kind="request")
+                      kind=Kind.REQUEST)
             self.inject_pending_event()
         if self.req_immediate_exit:
             self.req_immediate_exit = False
@@ -221,7 +223,7 @@ class Kvm(NestedVmx):
         if not self.kvm_vcpu_has_events():
             where = "L2" if self.guest_mode else "L1"
             raise Idle(f"{where} is halted (L0 blocks the vCPU) and no event can wake it")
-        self.step("vcpu_block", "an event can be taken: wake the halted vCPU", kind="loop")
+        self.step("vcpu_block", "an event can be taken: wake the halted vCPU", kind=Kind.LOOP)
         self.wake_from_halt()
 
     def kvm_vcpu_has_events(self) -> bool:
@@ -278,14 +280,14 @@ class Kvm(NestedVmx):
         exit_.vmcs.interrupt_window_exiting = False
         self.trace.stale = True
         self.step("handle_interrupt_window", f"the guest can take interrupts now: close "
-                  f"the window on {exit_.vmcs.name}", {"vmcs": exit_.vmcs.name}, kind="window")
+                  f"the window on {exit_.vmcs.name}", {"vmcs": exit_.vmcs.name}, kind=Kind.WINDOW)
         self.make_request_event("interrupt window exit")
 
     def handle_nmi_window(self, exit_: VmExit) -> None:
         exit_.vmcs.nmi_window_exiting = False
         self.trace.stale = True
         self.step("handle_nmi_window", f"the guest can take an NMI now: close the NMI window "
-                  f"on {exit_.vmcs.name}", {"vmcs": exit_.vmcs.name}, kind="window")
+                  f"on {exit_.vmcs.name}", {"vmcs": exit_.vmcs.name}, kind=Kind.WINDOW)
         self.make_request_event("NMI window exit")
 
     def handle_halt(self, exit_: VmExit) -> None:
@@ -295,7 +297,7 @@ class Kvm(NestedVmx):
         self.l0_task = "vcpu_block"  # the vCPU loop blocks a HALTED vCPU (vcpu_block)
         self.trace.stale = True
         self.step("kvm_emulate_halt", f"{guest.level} executed HLT: mp_state = HALTED",
-                  {"level": guest.level}, kind="halt")
+                  {"level": guest.level}, kind=Kind.HALT)
         self.world.retired(guest, "hlt", skipped=True)
 
     def handle_vmcall(self, exit_: VmExit) -> None:
@@ -314,7 +316,7 @@ class Kvm(NestedVmx):
         guest = self.guest
         eoi(self.trace, guest)
         self.step("kvm_x2apic_msr_write", "emulate the EOI write to L1's APIC (apic_set_eoi)",
-                  kind="apic")
+                  kind=Kind.APIC)
         skip_emulated_instruction(exit_.vmcs, guest, "eoi")
         self.world.retired(guest, "eoi", skipped=True)
         if self.kvm_cpu_has_interrupt():
@@ -340,26 +342,28 @@ class Kvm(NestedVmx):
         if old is not None and old is not ev and (old != ev or old.ids != ev.ids):
             why += f", overwriting {old} that was to be injected there (lost)"
             data["overwrote"] = old.to_json()
-        self.step("vmx_inject_irq", why, data, kind="inject")
+        self.step("vmx_inject_irq", why, data, kind=Kind.INJECT,
+                  facts=(Fact.REINJECTED,) if reinjected else ())
 
     def vmx_inject_nmi(self, ev: EventInfo, reinjected: bool = False) -> None:
         self.vmcs.entry_intr_info = ev
         self.step("vmx_inject_nmi", f"{'re-inject' if reinjected else 'inject'} the NMI into "
                   f"{self.guest.level} through {self.vmcs.name}'s VM-entry interruption field",
-                  {"vmcs": self.vmcs.name, **ev.to_json()}, kind="inject")
+                  {"vmcs": self.vmcs.name, **ev.to_json()}, kind=Kind.INJECT,
+                  facts=(Fact.REINJECTED,) if reinjected else ())
 
     def enable_nmi_window(self) -> None:
         self.vmcs.nmi_window_exiting = True
         self.trace.stale = True
         self.step("enable_nmi_window", f"{self.guest.level} blocks NMIs: NMI-window exiting "
-                  f"on {self.vmcs.name}", {"vmcs": self.vmcs.name}, kind="window")
+                  f"on {self.vmcs.name}", {"vmcs": self.vmcs.name}, kind=Kind.WINDOW)
 
     def enable_irq_window_on_current(self) -> None:
         self.vmcs.interrupt_window_exiting = True
         self.trace.stale = True
         self.step("enable_irq_window", f"{self.guest.level} cannot take the interrupt now: "
                   f"interrupt-window exiting on {self.vmcs.name}", {"vmcs": self.vmcs.name},
-                  kind="window")
+                  kind=Kind.WINDOW)
 
     def vmx_complete_interrupts(self, exit_: VmExit) -> None:
         """__vmx_complete_interrupts: an event cut short by the exit is queued to re-inject."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..trace import Event
+from ..trace import Event, Kind
 
 KEY_INSTRUCTIONS = ("sti", "cli", "eoi", "iret", "hlt")
 # Which level a VMCS runs, and which level is its host (who handles its exits).
@@ -71,8 +71,7 @@ def _retire(e: Event) -> Mark:
 def is_nmi(e: Event) -> bool:
     """Does `e` concern an NMI rather than a maskable interrupt?"""
     d = _data(e)
-    return (d.get("type") == "nmi" or "nmi" in e.name.lower() or "NMI" in str(d.get("field", ""))
-            or e.why.startswith("nmi "))
+    return d.get("type") == "nmi" or "nmi" in e.name.lower() or "NMI" in str(d.get("field", ""))
 
 
 def _window(e: Event) -> Mark:
@@ -101,22 +100,22 @@ def _apic(e: Event) -> Mark:
 
 
 _BY_KIND = {
-    "vmexit": _vmexit,
-    "vmentry": _vmentry,
-    "nested_vmexit": lambda e: Mark("exit_emulated", "L1", "L2",
-                                    str(_data(e).get("reason", e.name))),
-    "nested_vmenter": lambda e: Mark("entry_emulated", "L2", "L1"),
-    "entered": lambda e: Mark("entry_emulated", e.level),
-    "inject": _inject,
-    "deliver": lambda e: Mark("deliver", e.level, label=_vector_label(e, "IDT")),
-    "window": _window,
-    "raise": lambda e: Mark("source", "HW", label=_vector_label(e, "raise")),
-    "nmi": lambda e: Mark("apic", e.level, label="NMI pending"),
-    "kick": _kick,
-    "apic": _apic,
-    "retire": _retire,
-    "halt": lambda e: Mark("key_instr", e.level, label="halted"),
-    "vmfail": _vmfail,
+    Kind.VMEXIT: _vmexit,
+    Kind.VMENTRY: _vmentry,
+    Kind.NESTED_VMEXIT: lambda e: Mark("exit_emulated", "L1", "L2",
+                                       str(_data(e).get("reason", e.name))),
+    Kind.NESTED_VMENTER: lambda e: Mark("entry_emulated", "L2", "L1"),
+    Kind.ENTERED: lambda e: Mark("entry_emulated", e.level),
+    Kind.INJECT: _inject,
+    Kind.DELIVER: lambda e: Mark("deliver", e.level, label=_vector_label(e, "IDT")),
+    Kind.WINDOW: _window,
+    Kind.RAISE: lambda e: Mark("source", "HW", label=_vector_label(e, "raise")),
+    Kind.NMI: lambda e: Mark("apic", e.level, label="NMI pending"),
+    Kind.KICK: _kick,
+    Kind.APIC: _apic,
+    Kind.RETIRE: _retire,
+    Kind.HALT: lambda e: Mark("key_instr", e.level, label="halted"),
+    Kind.VMFAIL: _vmfail,
 }
 
 

@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import html
 
-from ..trace import Event
+from ..trace import Event, Kind
 from .states import StepState
 
 WORLD_NAMES = {"nested": "nested", "bare": "bare metal"}
-KIND_NAMES = {
-    "vmexit": "VM exit (hardware)",
-    "nested_vmexit": "VM exit emulated by L0",
-    "vmentry": "VM entry (hardware)",
-    "nested_vmenter": "VMLAUNCH/VMRESUME emulated by L0",
-    "entered": "L1's VM entry took effect",
-    "inject": "event injection",
-    "deliver": "delivery through the IDT",
-    "window": "interrupt window",
-    "request": "KVM request",
-    "kvm": "KVM function",
-    "loop": "vCPU loop",
-    "apic": "local APIC",
-    "raise": "a device raises an interrupt",
-    "kick": "kick",
-    "halt": "halt",
-    "skip": "skip an emulated instruction",
-    "ept": "EPT",
-    "retire": "instruction retired",
-    "vmfail": "VM entry failed",
+KIND_NAMES: dict[Kind, str] = {
+    Kind.VMEXIT: "VM exit (hardware)",
+    Kind.NESTED_VMEXIT: "VM exit emulated by L0",
+    Kind.VMENTRY: "VM entry (hardware)",
+    Kind.NESTED_VMENTER: "VMLAUNCH/VMRESUME emulated by L0",
+    Kind.ENTERED: "L1's VM entry took effect",
+    Kind.INJECT: "event injection",
+    Kind.DELIVER: "delivery through the IDT",
+    Kind.WINDOW: "interrupt or NMI window",
+    Kind.REQUEST: "KVM request",
+    Kind.KVM: "KVM function",
+    Kind.LOOP: "vCPU loop",
+    Kind.APIC: "local APIC",
+    Kind.NMI: "NMI pending",
+    Kind.RAISE: "a device raises an interrupt or an NMI",
+    Kind.KICK: "kick",
+    Kind.HALT: "halt",
+    Kind.SKIP: "skip an emulated instruction",
+    Kind.EPT: "EPT",
+    Kind.RETIRE: "instruction retired",
+    Kind.VMFAIL: "VM entry failed",
 }
 # Fields that hold an interruption-information style value: None means "not valid".
 EVENT_FIELDS = ("intr_info", "idt_vectoring", "inject")
@@ -54,7 +55,9 @@ def field_lines(e: Event) -> list[tuple[str, str]]:
 
 
 def wrap(text: str, width: int = 70) -> list[str]:
-    """Greedy word wrap (textwrap's regular expressions cost more than the whole diagram)."""
+    """Greedy word wrap, whole words only (textwrap's regular expressions cost more than the
+    whole diagram).  Not formats.wrap: that one breaks after hyphens, as the text outputs'
+    golden files pin."""
     lines: list[str] = []
     line = ""
     for word in text.split():

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..result import Result
-from ..trace import Event
+from ..trace import Event, Kind
 from .classify import VMCS_GUEST, Mark, classify
 from .explain import hover
 from .labels import LabelPlacer, text_px
@@ -77,7 +77,7 @@ class WorldTrace:
     def story_step(self) -> int:
         """The step a view opens on: the first interrupt or NMI a device raises, where every
         scenario's story starts; the last step when the run raises none."""
-        raised = (i for i, e in enumerate(self.events) if e.kind == "raise")
+        raised = (i for i, e in enumerate(self.events) if e.kind == Kind.RAISE)
         return next(raised, len(self.events) - 1)
 
     @property

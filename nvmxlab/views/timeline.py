@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..trace import Event
+from ..trace import Event, Kind
 
 TICK_EVERY = 5  # a labelled tick every this many guest instructions
 
@@ -26,7 +26,7 @@ class Timeline:
 
 
 def _is_guest_instruction(e: Event) -> bool:
-    return e.kind == "retire" and e.level in ("L1", "L2")
+    return e.kind == Kind.RETIRE and e.level in ("L1", "L2")
 
 
 def groups(events: Sequence[Event]) -> list[int]:

@@ -6,6 +6,7 @@ import html
 
 from ..bugs import BUGS
 from ..result import Result
+from ..trace import Kind
 from ..views.snapshot import Snapshot
 from ..views.style import OKABE_ITO
 
@@ -26,7 +27,7 @@ def _items(lines: list[str]) -> str:
 
 def failed_entries(result: Result) -> list[str]:
     """What L1 saw of each failed VMLAUNCH/VMRESUME, in the words of the SDM."""
-    return [f"L1's {e.name} failed: {e.why}" for e in result.events if e.kind == "vmfail"]
+    return [f"L1's {e.name} failed: {e.why}" for e in result.events if e.kind == Kind.VMFAIL]
 
 
 def costs(result: Result) -> str:

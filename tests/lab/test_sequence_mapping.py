@@ -9,9 +9,10 @@ import plotly.graph_objects as go
 import pytest
 
 import nvmxlab
-from nvmxlab.trace import Event
+from nvmxlab.trace import Event, Kind
 from nvmxlab.views import sequence_figure
 from nvmxlab.views.classify import classify
+from nvmxlab.views.explain import KIND_NAMES, title
 from nvmxlab.views.figure import WIDGET_TRACES, LiveFigure, new_figure
 from nvmxlab.views.paging import PAGE_MARGIN, page
 from nvmxlab.views.sequence import MARK_TRACES, MAX_EVENTS, TRACE_INDEX, build
@@ -138,6 +139,15 @@ def test_hover_shows_the_full_step_name_why_and_fields(seed_runs, seed_data):
     assert "EXTERNAL_INTERRUPT" in text
     assert "external-interrupt exiting" in text  # the why
     assert "vmcs: vmcs02" in text and "from: L2" in text
+
+
+def test_every_kind_of_step_has_a_name_for_the_step_title():
+    assert sorted(set(Kind) - set(KIND_NAMES)) == []
+
+
+def test_an_nmi_becoming_pending_is_titled_by_its_kind_name():
+    e = Event(3, "HW", Kind.NMI, "NMI", "NMI pending on the NMI pin")
+    assert title("bare", e) == "bare metal · step 3 · HW · NMI pending"
 
 
 def test_an_event_kind_the_views_do_not_know_is_still_drawn(seed_runs):
