@@ -35,6 +35,11 @@ class Event(NamedTuple):
         return out
 
 
+# Event(...) goes through the NamedTuple's Python-level __new__; the engine makes one per step,
+# so it builds the tuple directly (what that __new__ does, one call less).
+new_event = tuple.__new__
+
+
 @dataclass
 class Trace:
     """Append-only while the engine runs; frozen into a tuple for the result."""
@@ -44,7 +49,7 @@ class Trace:
     def add(self, level: str, kind: str, name: str, why: str = "", data: dict | None = None,
             views: tuple[tuple[str, dict], ...] = ()) -> Event:
         events = self.events
-        ev = Event(len(events), level, kind, name, why, data, views)
+        ev = new_event(Event, (len(events), level, kind, name, why, data, views))
         events.append(ev)
         return ev
 

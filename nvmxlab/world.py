@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .guest import Context
 from .lapic import Lapic
 from .scenario import Interrupt, Scenario
-from .trace import Event, Trace
+from .trace import Event, Trace, new_event
 from .vmcs import Vmcs
 from .vmx import EventInfo, ExitReason
 
@@ -97,8 +97,8 @@ class World:
         if seq >= self.max_steps:
             self._out_of_steps()
         # The hottest line of the engine: build the Event directly.
-        events.append(Event(seq, ctx.level, "retire", instr, "",
-                            {"skipped": True} if skipped else None, ()))
+        events.append(new_event(Event, (seq, ctx.level, "retire", instr, "",
+                                        {"skipped": True} if skipped else None, ())))
         if self._pending:
             if ctx.retired >= self._next_due[ctx.level]:
                 self._fire(ctx.level, ctx.retired, None)
