@@ -100,7 +100,9 @@ class Cpu:
             return self.vmexit(vmcs, guest, ExitReason.PREEMPTION_TIMER,
                                why="VMX-preemption timer was 0 at VM entry: immediate exit")
         self.in_guest = True
-        apic, world = self.apic, self.world
+        # Bound once: most of a run's instructions go round this loop.
+        apic, fetch, execute_simple, retired = (self.apic, guest.fetch, guest.execute_simple,
+                                                self.world.retired)
         try:
             while True:
                 # Only a window request, a requested interrupt or HLT can stop the guest at
@@ -112,10 +114,10 @@ class Cpu:
                         continue  # the handler's first instruction is a new boundary
                     if exit_:
                         return exit_
-                instr = guest.fetch()
+                instr = fetch()
                 if instr in SIMPLE:
-                    guest.execute_simple(instr)
-                    world.retired(guest, instr)
+                    execute_simple(instr)
+                    retired(guest, instr)
                     continue
                 exit_ = self._execute(vmcs, guest, instr)
                 if exit_:
