@@ -204,7 +204,8 @@ class World:
 
     def hw_vmexit(self, vmcs: Vmcs, guest: Context, reason: ExitReason, why: str) -> None:
         """A hardware VM exit.  On bare metal an exit from vmcs12 is what L1 observes."""
-        data = {"vmcs": vmcs.name, "reason": reason.name,
+        name = reason.name  # an enum property, twice here: read once
+        data = {"vmcs": vmcs.name, "reason": name,
                 "intr_info": vmcs.exit_intr_info and vmcs.exit_intr_info.to_json(),
                 "idt_vectoring": vmcs.idt_vectoring_info and vmcs.idt_vectoring_info.to_json(),
                 "guest_activity_state": vmcs.guest_activity, "from": guest.level,
@@ -213,7 +214,7 @@ class World:
             data["qualification"] = vmcs.exit_qualification
         observed = vmcs.name == "vmcs12"
         views = (("L1", self.l1_exit_view(vmcs)),) if observed else ()
-        e = self.trace.add("HW", "vmexit", reason.name, why, data, views)
+        e = self.trace.add("HW", "vmexit", name, why, data, views)
         if observed and vmcs.exit_intr_info:
             self.delivered_in_exit(vmcs.exit_intr_info, e.seq)
 
