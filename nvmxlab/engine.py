@@ -29,32 +29,37 @@ def run(scenario: Scenario | str | Path, mode: str = "nested", policy: str | Non
         scenario = scenario.with_overrides({"policy": policy}, source="run(policy=...)")
     world = World(scenario, mode)
     machine = BareMetal(world) if mode == "bare" else POLICY_CLASSES[scenario.policy](world)
-    status, detail, loop = "settled", "", ""
     # A run allocates one small object per step and frees none of them until it ends: the
     # cyclic collector would only rescan the growing trace again and again (time per step
     # would grow with the run's length).  Nothing in a run needs it.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        machine.run()
-    except Done as done:
-        status, detail = done.reason, done.detail
-    except Idle as idle:
-        status, detail = "idle", str(idle)
-    except Livelock as stuck:
-        status, detail, loop = "livelock", stuck.detail, stuck.loop
+        result = Result.build(world, machine, *run_to_end(machine))
+        # The world and its machine point at each other (callbacks), so only the cyclic
+        # collector frees them, at its next full collection: the trace, now the result's,
+        # leaves with the result instead (hundreds of megabytes held until then otherwise).
+        world.trace.events.clear()
     finally:
-        # What the run made outlives it (the trace is the result), yet the first young
-        # collections after it would scan every object of it, twice (a tenth of a second for
-        # 250,000 steps).  freeze() then unfreeze() moves them to the oldest generation in
-        # two list splices (gc docs): only a full collection looks at them again.
+        # What the run made outlives it (the result), yet the first young collections after
+        # it would scan every object of it, twice (a tenth of a second for 250,000 steps).
+        # freeze() then unfreeze() moves them to the oldest generation in two list splices
+        # (gc docs): only a full collection looks at them again.
         gc.freeze()
         gc.unfreeze()
         if gc_was_enabled:
             gc.enable()
-    result = Result.build(world, machine, status, detail, loop)
-    # The world and its machine point at each other (callbacks), so only the cyclic collector
-    # frees them, at its next full collection: the trace, now the result's, leaves with the
-    # result instead (hundreds of megabytes held between full collections otherwise).
-    world.trace.events.clear()
     return result
+
+
+def run_to_end(machine) -> tuple[str, str, str]:
+    """Run the machine until the run ends: (status, detail, loop)."""
+    try:
+        machine.run()
+    except Done as done:
+        return done.reason, done.detail, ""
+    except Idle as idle:
+        return "idle", str(idle), ""
+    except Livelock as stuck:
+        return "livelock", stuck.detail, stuck.loop
+    return "settled", "", ""
