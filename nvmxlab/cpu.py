@@ -334,8 +334,8 @@ def vm_entry_error(vmcs: Vmcs, launch: bool, caps: frozenset[str]) -> int | None
 def invalid_controls(vmcs: Vmcs, caps: frozenset[str]) -> bool:
     """VM-entry checks on the VM-execution controls (SDM 27.2.1.1): each control must be
     allowed by the capability MSRs, and the NMI controls must be consistent."""
-    if caps is not ALL_CONTROLS and any(
-            on and c not in caps for c, on in vmcs.controls().items()):
+    # At every emulated VM entry: the controls outside `caps` read one by one, no dict built.
+    if caps is not ALL_CONTROLS and any(getattr(vmcs, c) for c in CONTROLS if c not in caps):
         return True
     # "If the 'NMI exiting' VM-execution control is 0, the 'virtual NMIs' VM-execution
     # control must be 0.  If the 'virtual NMIs' VM-execution control is 0, the 'NMI-window
