@@ -16,6 +16,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import nvmxlab
@@ -86,6 +87,28 @@ def simpy_rate(events: int = 300_000) -> float:
     return events / (time.perf_counter() - t0)
 
 
+def startup_times() -> tuple[float, float]:
+    """Wall time of `nvmxlab run seed-interrupt --format json` (start-up, a 50-step run),
+    best of REPEAT: as this environment runs Python, and with a bytecode cache (a fresh
+    folder, filled by a first run) as a pip install of the package has - so that a run with
+    PYTHONDONTWRITEBYTECODE set shows what compiling the sources at every start costs."""
+    cmd = [sys.executable, "-m", "nvmxlab", "run", "seed-interrupt", "--format", "json"]
+
+    def best(env=None) -> float:
+        times = []
+        for _ in range(REPEAT):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = cache
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True)
+        return best(), best(env)
+
+
 def import_time() -> float:
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import nvmxlab"],
                          capture_output=True, text=True).stderr
@@ -99,7 +122,13 @@ def main() -> None:
           f"Python {platform.python_version()}")
     yard = max(simpy_rate() for _ in range(REPEAT))
     print(f"SimPy yardstick: {yard:,.0f} timeout events/s")
+    print(f"load average (1 min) at the start: {os.getloadavg()[0]:.2f}")
     print(f"import nvmxlab: {import_time() * 1000:.1f} ms")
+    here, cached = startup_times()
+    print(f"command line start-up (nvmxlab run seed-interrupt --format json): "
+          f"{here * 1000:.1f} ms as run here (bytecode cache "
+          f"{'off: PYTHONDONTWRITEBYTECODE' if sys.dont_write_bytecode else 'on'}), "
+          f"{cached * 1000:.1f} ms with a bytecode cache")
     sizes = (10, 100, 1000) if QUICK else (10, 100, 1000, 3000)
     for mode, policy in (("bare", "kvm-2011-vmx"), ("nested", "kvm-2011-vmx"),
                          ("nested", "kvm-2011-svm"), ("nested", "kvm-modern")):

@@ -137,7 +137,8 @@ def cmd_run(args) -> int:
     scenario = _load(args)
     result = run(scenario, args.mode)
     if args.format == "json":
-        print(formats.to_json(result))
+        formats.write_json(result, sys.stdout)
+        print()
     elif args.format == "kvm-trace":
         print(formats.kvm_trace(result))
     else:
@@ -151,7 +152,8 @@ def cmd_run(args) -> int:
 def cmd_check(args) -> int:
     comparison = check(_load(args))
     if args.format == "json":
-        print(formats.to_json(comparison))
+        formats.write_json(comparison, sys.stdout)
+        print()
     else:
         print(formats.comparison_text(comparison))
     return 0 if comparison.ok else 1

@@ -7,7 +7,7 @@ decided by the VMCS controls and the local APIC, never by who is running.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .guest import Context
 from .lapic import Lapic
@@ -32,8 +32,10 @@ class Idle(Exception):
     """Nothing can happen any more: the running level waits and no event is pending."""
 
 
-@dataclass(frozen=True)
-class VmExit:
+class VmExit(NamedTuple):
+    """A VM exit as the processor hands it back (a NamedTuple: one is made per exit, at half
+    a frozen dataclass's cost)."""
+
     reason: ExitReason
     vmcs: Vmcs
 
@@ -103,7 +105,9 @@ class Cpu:
             return self.vmexit(vmcs, guest, ExitReason.PREEMPTION_TIMER,
                                why="VMX-preemption timer was 0 at VM entry: immediate exit")
         self.in_guest = True
-        apic, world = self.apic, self.world
+        # Bound once: most of a run's instructions go round this loop.
+        apic, fetch, execute_simple, retired = (self.apic, guest.fetch, guest.execute_simple,
+                                                self.world.retired)
         try:
             while True:
                 # Only a window request, a requested interrupt or HLT can stop the guest at
@@ -115,10 +119,10 @@ class Cpu:
                         continue  # the handler's first instruction is a new boundary
                     if exit_:
                         return exit_
-                instr = guest.fetch()
+                instr = fetch()
                 if instr in SIMPLE:
-                    guest.execute_simple(instr)
-                    world.retired(guest, instr)
+                    execute_simple(instr)
+                    retired(guest, instr)
                     continue
                 exit_ = self._execute(vmcs, guest, instr)
                 if exit_:
@@ -336,8 +340,8 @@ def vm_entry_error(vmcs: Vmcs, launch: bool, caps: frozenset[str]) -> int | None
 def invalid_controls(vmcs: Vmcs, caps: frozenset[str]) -> bool:
     """VM-entry checks on the VM-execution controls (SDM 27.2.1.1): each control must be
     allowed by the capability MSRs, and the NMI controls must be consistent."""
-    if caps is not ALL_CONTROLS and any(
-            on and c not in caps for c, on in vmcs.controls().items()):
+    # At every emulated VM entry: the controls outside `caps` read one by one, no dict built.
+    if caps is not ALL_CONTROLS and any(getattr(vmcs, c) for c in CONTROLS if c not in caps):
         return True
     # "If the 'NMI exiting' VM-execution control is 0, the 'virtual NMIs' VM-execution
     # control must be 0.  If the 'virtual NMIs' VM-execution control is 0, the 'NMI-window

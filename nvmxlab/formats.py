@@ -9,6 +9,7 @@ import contextlib
 import gc
 import json
 import textwrap
+from typing import TextIO
 
 from .checker import Comparison
 from .observations import Observation, ObservedExit
@@ -143,6 +144,18 @@ _ENCODE_ELEMENT = _element_encoder()
 
 def to_json(obj: Result | Comparison) -> str:
     """The JSON document of a result or a comparison (fields: README, "JSON")."""
+    return "".join(json_pieces(obj))
+
+
+def write_json(obj: Result | Comparison, out: TextIO) -> None:
+    """Write to_json(obj) to `out`, piece by piece."""
+    out.writelines(json_pieces(obj))
+
+
+def json_pieces(obj: Result | Comparison) -> list[str]:
+    """to_json's document in the pieces that make it, in order.  A long run's document is
+    tens of megabytes, nearly all of it the trace, joined once: each concatenation of the
+    whole would copy it again."""
     with _collector_paused():
         if isinstance(obj, Result):
             fields = [_json_list("events", event_lines(obj.events)) if key == "events"
@@ -150,7 +163,13 @@ def to_json(obj: Result | Comparison) -> str:
                       for key, value in obj.to_json(events=False).items()]
         else:
             fields = [_json_field(key, value) for key, value in obj.to_json().items()]
-    return "{\n " + ",\n ".join(fields) + "\n}"
+    pieces = ["{\n "]
+    for i, field_pieces in enumerate(fields):
+        if i:
+            pieces.append(",\n ")
+        pieces += field_pieces
+    pieces.append("\n}")
+    return pieces
 
 
 # The keys of Event.to_json() itself: an event whose data holds one takes the general path.
@@ -182,16 +201,16 @@ def event_lines(events) -> list[str]:
     return out
 
 
-def _json_list(key: str, lines: list[str]) -> str:
+def _json_list(key: str, lines: list[str]) -> list[str]:
     if not lines:
-        return f"{_ENCODE(key)}: []"
-    return f"{_ENCODE(key)}: [\n  " + ",\n  ".join(lines) + "\n ]"
+        return [f"{_ENCODE(key)}: []"]
+    return [f"{_ENCODE(key)}: [\n  ", ",\n  ".join(lines), "\n ]"]
 
 
-def _json_field(key: str, value) -> str:
+def _json_field(key: str, value) -> list[str]:
     if isinstance(value, list):
         return _json_list(key, list(map(_ENCODE_ELEMENT, value)))
-    return f"{_ENCODE(key)}: {_ENCODE(value)}"
+    return [f"{_ENCODE(key)}: {_ENCODE(value)}"]
 
 
 @contextlib.contextmanager

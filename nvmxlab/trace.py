@@ -103,6 +103,11 @@ class Event(NamedTuple):
         return out
 
 
+# Event(...) goes through the NamedTuple's Python-level __new__; the engine makes one per step,
+# so it builds the tuple directly (what that __new__ does, one call less).
+new_event = tuple.__new__
+
+
 @dataclass
 class Trace:
     """Append-only while the engine runs; frozen into a tuple for the result.
@@ -121,7 +126,7 @@ class Trace:
             views: Views = (), facts: tuple[Fact, ...] = ()) -> Event:
         events = self.events
         seq = len(events)
-        ev = Event(seq, level, kind, name, why, data, views, facts)
+        ev = new_event(Event, (seq, level, kind, name, why, data, views, facts))
         events.append(ev)
         if self.stale:  # restate(), inline: about half of all steps change the state
             self.stale = False

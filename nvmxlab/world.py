@@ -14,7 +14,7 @@ from .guest import Context
 from .lapic import Lapic
 from .observations import ObservedExit, delivered
 from .scenario import Interrupt, Scenario
-from .trace import Event, Kind, Trace
+from .trace import Event, Kind, Trace, new_event
 from .vmcs import Vmcs
 from .vmx import EventInfo, ExitReason
 
@@ -101,8 +101,8 @@ class World:
         if seq >= self.max_steps:
             self._out_of_steps()
         # The hottest line of the engine: build the Event directly.
-        events.append(Event(seq, ctx.level, _RETIRE, instr, "",
-                            {"skipped": True} if skipped else None, ()))
+        events.append(new_event(Event, (seq, ctx.level, _RETIRE, instr, "",
+                                        {"skipped": True} if skipped else None, (), ())))
         if trace.stale:
             trace.restate()
         if self._pending:
@@ -203,7 +203,8 @@ class World:
 
     def hw_vmexit(self, vmcs: Vmcs, guest: Context, reason: ExitReason, why: str) -> None:
         """A hardware VM exit.  On bare metal an exit from vmcs12 is what L1 observes."""
-        data = {"vmcs": vmcs.name, "reason": reason.name,
+        name = reason.name  # an enum property, twice here: read once
+        data = {"vmcs": vmcs.name, "reason": name,
                 "intr_info": vmcs.exit_intr_info and vmcs.exit_intr_info.to_json(),
                 "idt_vectoring": vmcs.idt_vectoring_info and vmcs.idt_vectoring_info.to_json(),
                 "guest_activity_state": vmcs.guest_activity, "from": guest.level,
@@ -212,7 +213,7 @@ class World:
             data["qualification"] = vmcs.exit_qualification
         observed = vmcs.name == "vmcs12"
         views = (("L1", self.l1_exit_view(vmcs)),) if observed else ()
-        e = self.trace.add("HW", Kind.VMEXIT, reason.name, why, data, views)
+        e = self.trace.add("HW", Kind.VMEXIT, name, why, data, views)
         if observed and vmcs.exit_intr_info:
             self.delivered_in_exit(vmcs.exit_intr_info, e.seq)
 

@@ -84,9 +84,10 @@ class Kvm2011Vmx(Kvm2011):
                                    why="exit to L1 as hardware would: external interrupt, "
                                        "interruption info not valid")
             # fall through to normal code, but now in L1, not L2
-        ok = not self.guest.interrupts_blocked
-        self.step("vmx_interrupt_allowed", f"{self.guest.level}: IF = {int(self.guest.rflags_if)}"
-                  f"{', STI blocking' if self.guest.sti_blocking else ''} → {int(ok)}")
+        guest = self.guest  # a property (L1 now, if the exit above happened): read once
+        ok = not guest.interrupts_blocked
+        self.step("vmx_interrupt_allowed", f"{guest.level}: IF = {int(guest.rflags_if)}"
+                  f"{', STI blocking' if guest.sti_blocking else ''} → {int(ok)}")
         return ok
 
     def enable_irq_window(self) -> None:
@@ -150,9 +151,10 @@ class Kvm2011Svm(Kvm2011):
         if self.guest_mode and self.nested_exit_on_intr():
             self.step("svm_interrupt_allowed", "nested and L1 intercepts interrupts → false")
             return False
-        ok = not self.guest.interrupts_blocked
-        self.step("svm_interrupt_allowed", f"{self.guest.level}: IF = {int(self.guest.rflags_if)}"
-                  f"{', interrupt shadow' if self.guest.sti_blocking else ''} → {int(ok)}")
+        guest = self.guest  # a property: read once
+        ok = not guest.interrupts_blocked
+        self.step("svm_interrupt_allowed", f"{guest.level}: IF = {int(guest.rflags_if)}"
+                  f"{', interrupt shadow' if guest.sti_blocking else ''} → {int(ok)}")
         return ok
 
     def enable_irq_window(self) -> None:

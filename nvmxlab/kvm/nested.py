@@ -102,11 +102,11 @@ class NestedVmx:
         return False
 
     def reflect_to_l1(self, exit_: VmExit) -> None:
-        v02 = exit_.vmcs
-        why = (f"the fault is in L1's EPT: {exit_.reason.name} goes to L1"
+        v02, name = exit_.vmcs, exit_.reason.name  # an enum property: read once
+        why = (f"the fault is in L1's EPT: {name} goes to L1"
                if exit_.reason == ExitReason.EPT_VIOLATION
-               else f"L1 wants {exit_.reason.name} exits: reflect it to L1")
-        self.step("nested_vmx_exit_reflected", why, {"reason": exit_.reason.name})
+               else f"L1 wants {name} exits: reflect it to L1")
+        self.step("nested_vmx_exit_reflected", why, {"reason": name})
         self.nested_vmx_vmexit(exit_.reason, v02.exit_intr_info, v02.exit_qualification)
 
     def nested_vmx_vmexit(self, reason: ExitReason, intr_info: EventInfo | None = None,
@@ -118,9 +118,10 @@ class NestedVmx:
         self.halted = False  # "in case we halted in L2"
         self.l0_task = "nested_vmx_vmexit"
         self.trace.stale = True  # and guest_mode, halted (vcpu.py)
+        name = reason.name  # an enum property: read once
         e = self.trace.add("L0", Kind.NESTED_VMEXIT, self.nested_exit_name,
-                           why or f"emulate an exit from L2 to L1: {reason.name}",
-                           {"reason": reason.name,
+                           why or f"emulate an exit from L2 to L1: {name}",
+                           {"reason": name,
                             "intr_info": intr_info and intr_info.to_json(),
                             "idt_vectoring": v12.idt_vectoring_info and
                             v12.idt_vectoring_info.to_json()},

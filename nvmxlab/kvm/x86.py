@@ -332,11 +332,12 @@ class Kvm(NestedVmx):
 
     # -- event injection (shared helpers) ---------------------------------------------------------
     def vmx_inject_irq(self, ev: EventInfo, reinjected: bool = False) -> None:
-        old = self.vmcs.entry_intr_info
-        self.vmcs.entry_intr_info = ev
+        vmcs = self.vmcs  # a property: read once
+        old = vmcs.entry_intr_info
+        vmcs.entry_intr_info = ev
         why = (f"{'re-inject' if reinjected else 'inject'} {ev} into {self.guest.level} "
-               f"through {self.vmcs.name}'s VM-entry interruption field")
-        data = {"vmcs": self.vmcs.name, **ev.to_json()}
+               f"through {vmcs.name}'s VM-entry interruption field")
+        data = {"vmcs": vmcs.name, **ev.to_json()}
         # EventInfo compares vector and type only: an event with the same vector from
         # another source (L1's injection versus L1's own interrupt) is still another event.
         if old is not None and old is not ev and (old != ev or old.ids != ev.ids):
@@ -346,23 +347,26 @@ class Kvm(NestedVmx):
                   facts=(Fact.REINJECTED,) if reinjected else ())
 
     def vmx_inject_nmi(self, ev: EventInfo, reinjected: bool = False) -> None:
-        self.vmcs.entry_intr_info = ev
+        vmcs = self.vmcs  # a property: read once
+        vmcs.entry_intr_info = ev
         self.step("vmx_inject_nmi", f"{'re-inject' if reinjected else 'inject'} the NMI into "
-                  f"{self.guest.level} through {self.vmcs.name}'s VM-entry interruption field",
-                  {"vmcs": self.vmcs.name, **ev.to_json()}, kind=Kind.INJECT,
+                  f"{self.guest.level} through {vmcs.name}'s VM-entry interruption field",
+                  {"vmcs": vmcs.name, **ev.to_json()}, kind=Kind.INJECT,
                   facts=(Fact.REINJECTED,) if reinjected else ())
 
     def enable_nmi_window(self) -> None:
-        self.vmcs.nmi_window_exiting = True
+        vmcs = self.vmcs  # a property: read once
+        vmcs.nmi_window_exiting = True
         self.trace.stale = True
         self.step("enable_nmi_window", f"{self.guest.level} blocks NMIs: NMI-window exiting "
-                  f"on {self.vmcs.name}", {"vmcs": self.vmcs.name}, kind=Kind.WINDOW)
+                  f"on {vmcs.name}", {"vmcs": vmcs.name}, kind=Kind.WINDOW)
 
     def enable_irq_window_on_current(self) -> None:
-        self.vmcs.interrupt_window_exiting = True
+        vmcs = self.vmcs  # a property: read once
+        vmcs.interrupt_window_exiting = True
         self.trace.stale = True
         self.step("enable_irq_window", f"{self.guest.level} cannot take the interrupt now: "
-                  f"interrupt-window exiting on {self.vmcs.name}", {"vmcs": self.vmcs.name},
+                  f"interrupt-window exiting on {vmcs.name}", {"vmcs": vmcs.name},
                   kind=Kind.WINDOW)
 
     def vmx_complete_interrupts(self, exit_: VmExit) -> None:
