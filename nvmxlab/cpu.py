@@ -195,17 +195,14 @@ class Cpu:
             # "If the 'NMI exiting' VM-execution control is 1, IRET does not affect blocking
             # of NMIs.  If, in addition, the 'virtual NMIs' VM-execution control is 1, ...
             # IRET removes any virtual-NMI blocking" (SDM 26.3, "IRET").
-            guest.iret(unblock_nmi=not vmcs.nmi_exiting or vmcs.virtual_nmis)
-            self.world.retired(guest, instr)
+            self._iret(guest, unblock_nmi=not vmcs.nmi_exiting or vmcs.virtual_nmis)
             return None
         if instr == "eoi":
             return self._eoi(vmcs, guest)
         if instr == "hlt":
             if vmcs.hlt_exiting and not guest.at_end:
                 return self._instruction_exit(vmcs, guest, instr, ExitReason.HLT, "HLT exiting")
-            guest.halt()
-            self.world.retired(guest, instr)
-            self.trace.add(guest.level, Kind.HALT, "HLT", "activity state HLT until an event")
+            self._hlt(guest, "activity state HLT until an event")
             return None
         if instr == "vmcall":
             return self._instruction_exit(vmcs, guest, instr, ExitReason.VMCALL,
@@ -228,10 +225,23 @@ class Cpu:
             # A write to the x2APIC EOI MSR of an APIC that L0 emulates exits to L0.
             return self.vmexit(vmcs, guest, ExitReason.MSR_WRITE, qualification="x2APIC EOI",
                                why="the MSR bitmap intercepts the x2APIC EOI register")
-        eoi(self.trace, guest)
-        guest.retire("eoi")
-        self.world.retired(guest, "eoi")
+        self._eoi_write(guest)
         return None
+
+    # -- an instruction's own effect, where nothing intercepts it (both VMX operations) ---------
+    def _hlt(self, ctx: Context, why: str) -> None:
+        ctx.halt()
+        self.world.retired(ctx, "hlt")
+        self.trace.add(ctx.level, Kind.HALT, "HLT", why)
+
+    def _iret(self, ctx: Context, unblock_nmi: bool = True) -> None:
+        ctx.iret(unblock_nmi=unblock_nmi)
+        self.world.retired(ctx, "iret")
+
+    def _eoi_write(self, ctx: Context) -> None:
+        eoi(self.trace, ctx)
+        ctx.retire("eoi")
+        self.world.retired(ctx, "eoi")
 
     # -- event delivery through the guest's IDT ------------------------------------------------
     def deliver(self, vmcs: Vmcs, guest: Context, ev: EventInfo, why: str) -> VmExit | None:
@@ -289,18 +299,14 @@ class Cpu:
                 if host.on_vmx_instruction and not host.on_vmx_instruction(instr):
                     continue  # L1's software idles instead (l1.py): its HLT comes next
                 return instr
+            # The same instructions as in VMX non-root operation (_execute), with nothing to
+            # intercept them.
             if instr == "hlt":
-                host.halt()
-                self.world.retired(host, instr)
-                self.trace.add(host.level, Kind.HALT, "HLT", "activity state HLT until an "
-                               "interrupt")
+                self._hlt(host, "activity state HLT until an interrupt")
             elif instr == "iret":
-                host.iret()
-                self.world.retired(host, instr)
+                self._iret(host)
             elif instr == "eoi":
-                eoi(self.trace, host)
-                host.retire(instr)
-                self.world.retired(host, instr)
+                self._eoi_write(host)
             elif instr == "vmcall":
                 # VMCALL in VMX root operation outside SMM fails (VMfailInvalid, SDM 31.3).
                 host.retire(instr)
