@@ -6,8 +6,8 @@
     >>> report = nvmxlab.check(s)
 """
 
-from .checker import Comparison, check, compare
-from .engine import MODES, run
+from .checker import Comparison
+from .engine import MODES, check, compare, run
 from .result import Result
 from .scenario import Scenario, ScenarioError, from_dict, load, loads
 from .scenarios import bundled, load_bundled, resolve

@@ -15,8 +15,7 @@ import sys
 
 from . import costs, exercises, formats
 from .bugs import BUGS, POLICIES
-from .checker import check
-from .engine import MODES, run
+from .engine import MODES, check, run
 from .limits import shown
 from .scenario import ScenarioError, parse_value
 from .scenarios import bundled, load_bundled, resolve

@@ -5,13 +5,16 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+from . import checker
 from .baremetal import BareMetal
+from .checker import Comparison
 from .cpu import Idle
 from .errors import ScenarioError
 from .kvm import POLICY_CLASSES
 from .limits import shown
 from .result import Result
 from .scenario import Scenario
+from .scenarios import resolve
 from .world import Done, Livelock, World
 
 MODES = ("nested", "bare")
@@ -21,7 +24,6 @@ def run(scenario: Scenario | str | Path, mode: str = "nested", policy: str | Non
         ) -> Result:
     """Run `scenario` (a Scenario, or anything `resolve()` takes: a bundled name, a path, a
     share string) and return its result (trace, views, deliveries, violations, stats)."""
-    from .scenarios import resolve
     scenario = resolve(scenario)
     if not isinstance(mode, str) or mode not in MODES:
         raise ScenarioError("run()", "mode", f"unknown mode {shown(mode)}", ", ".join(MODES))
@@ -67,3 +69,19 @@ def run_to_end(machine) -> tuple[str, str, str]:
     except Livelock as stuck:
         return "livelock", stuck.detail, stuck.loop
     return "settled", "", ""
+
+
+def check(scenario: Scenario | str | Path, policy: str | None = None) -> Comparison:
+    """Run `scenario` (anything `run()` takes) nested and on bare metal, and compare."""
+    scenario = resolve(scenario)
+    return compare(run(scenario, "nested", policy), run(scenario, "bare"))
+
+
+def compare(nested: Result, bare: Result) -> Comparison:
+    """checker.compare of two runs of one scenario, with bare metal run again where the
+    checker asks for proof that a difference is a delay."""
+    return checker.compare(nested, bare, _run_bare)
+
+
+def _run_bare(scenario: Scenario) -> Result:
+    return run(scenario, "bare")

@@ -27,7 +27,7 @@ def run(scenario: Scenario, mode: str = "nested") -> Result:
 
 
 def compare(scenario: Scenario) -> checker.Comparison:
-    return checker.compare(run(scenario, "nested"), run(scenario, "bare"))
+    return engine.compare(run(scenario, "nested"), run(scenario, "bare"))
 
 
 def first(result: Result, test: Callable[[Event], bool], after: int = -1) -> Event | None:

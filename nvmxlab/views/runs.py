@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..checker import Comparison, check
+from ..checker import Comparison
+from ..engine import check
 from ..result import Result
 from ..scenario import Scenario
 from ..scenarios import resolve

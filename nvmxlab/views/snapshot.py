@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .. import engine
-from ..checker import Comparison, compare
+from ..checker import Comparison
+from ..engine import compare
 from ..result import Result
 from ..scenario import Scenario
 from .sequence import PLOT_PX, SequenceData, build

@@ -16,7 +16,8 @@ import ipywidgets as w
 
 from .. import engine
 from ..bugs import POLICIES
-from ..checker import Comparison, compare
+from ..checker import Comparison
+from ..engine import compare
 from ..observations import Observation
 from ..scenario import Scenario, ScenarioError
 from .status import BAD, costs

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 import nvmxlab
-from nvmxlab.checker import compare
+from nvmxlab.engine import compare
 
 
 def run_pair(name, **overrides):

@@ -92,3 +92,19 @@ def test_the_import_graph_resolves_relative_imports():
     assert "nvmxlab.result" in graph["nvmxlab.engine"]  # from .result import Result
     assert "nvmxlab.kvm" in graph["nvmxlab.engine"]  # from .kvm import POLICY_CLASSES
     assert "nvmxlab.formats" in graph["nvmxlab.cli"]  # from . import formats
+
+
+def reachable(graph: dict[str, dict[str, int]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for name in graph.get(todo.pop(), {}):
+            if name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return seen
+
+
+def test_the_checker_compares_results_without_running_the_engine():
+    """check() sits beside run() in engine.py; the checker only compares two results (it is
+    handed the run it needs to prove a delay)."""
+    assert "nvmxlab.engine" not in reachable(import_graph(), "nvmxlab.checker")
