@@ -17,7 +17,6 @@ import ipywidgets as w
 from .. import engine
 from ..bugs import POLICIES
 from ..checker import Comparison
-from ..engine import compare
 from ..observations import Observation
 from ..scenario import Scenario, ScenarioError
 from .status import BAD, costs
@@ -47,7 +46,7 @@ VARIANTS: dict[str, Callable[[Scenario], tuple[str, dict]]] = {
 def run_variant(scenario: Scenario, overrides: dict) -> Comparison:
     """B's nested run against its own bare-metal reference."""
     b = scenario.with_overrides(overrides)
-    return compare(engine.run(b, "nested"), engine.run(b, "bare"))
+    return engine.check(b)
 
 
 SAME_SHOWN = 2  # agreeing observations shown around a difference; longer runs are folded
