@@ -33,6 +33,14 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     # An exit for an event pending at VM entry came after L2 ran: never a delay (_immediate_exits).
     late_after_pending_entry: bool = False
+    # The bare-metal run that proved a delay (the interrupt raised later); else None.
+    delayed_reference: Result | None = None
+
+    @property
+    def reference(self) -> Result:
+        """The bare-metal run the nested run is shown against: the one that proved a delay,
+        if `check` found one, else the scenario's own."""
+        return self.delayed_reference or self.bare
 
     @property
     def ok(self) -> bool:
@@ -125,6 +133,7 @@ def _arrived_later(c: Comparison, run_bare: RunBare) -> str:
             if later.violations or _compare(nested, later).mismatches:
                 continue
             what = "an NMI" if n.type == "nmi" else f"interrupt 0x{n.vector:02x}"
+            c.delayed_reference = later
             return (f"{what} for L1 arrived later than on bare metal: the nested run equals "
                     f"bare metal with it raised at {trigger} instead of {n.at}")
     return ""

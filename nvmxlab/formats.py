@@ -86,13 +86,24 @@ def wrap(text_: str, width: int = 96) -> list[str]:
     return textwrap.wrap(" ".join(text_.split()), width)
 
 
+def _raised_later(c: Comparison) -> str:
+    """Which raise the delay's bare-metal run moved, for the listing's heading."""
+    if c.delayed_reference is None:
+        return ""
+    moved = [("the NMI" if r.type == "nmi" else f"0x{r.vector:02x}") + f" raised at {r.at}"
+             for r, o in
+             zip(c.delayed_reference.deliveries, c.bare.deliveries, strict=False) if r.at != o.at]
+    return f" ({', '.join(moved)}, where nested took it)"
+
+
 def comparison_text(c: Comparison) -> str:
     s = c.nested.scenario
     lines = [f"{s.name} — nested under {c.nested.policy} vs bare metal"
              + (f" (bugs: {', '.join(s.bugs)})" if s.bugs else "")]
     lines.append("")
-    lines.append("L1's view, nested | bare metal:")
-    n, b = c.nested.l1_view, c.bare.l1_view
+    ref = c.reference
+    lines.append("L1's view, nested | bare metal" + _raised_later(c) + ":")
+    n, b = c.nested.l1_view, ref.l1_view
     for i in range(max(len(n), len(b))):
         left = n[i].describe() + _where(n[i]) if i < len(n) else "—"
         right = b[i].describe() + _where(b[i]) if i < len(b) else "—"

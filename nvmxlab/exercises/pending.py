@@ -162,7 +162,7 @@ def _verdict_why(comparison) -> tuple[str, ...]:
 
 
 def _side_by_side(comparison) -> tuple[str, ...]:
-    nested, bare = comparison.nested.l1_view, comparison.bare.l1_view
+    nested, bare = comparison.nested.l1_view, comparison.reference.l1_view
     lines = ["L1's view, nested | bare metal"]
     for i in range(max(len(nested), len(bare))):
         left = rd.observation(nested[i]) if i < len(nested) else "-"

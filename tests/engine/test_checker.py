@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 import nvmxlab
+from nvmxlab import formats
 from nvmxlab.engine import compare
 
 
@@ -164,3 +165,16 @@ def test_the_seeds_exit_with_idt_vectoring_info_is_explained():
                                            "[l2]\nidt_fault = \"l0-ept\"\n"))
     c = nvmxlab.check(s)
     assert any("IDT-vectoring info" in n and "2012" in n for n in c.notes)
+
+
+def test_a_proved_delay_is_listed_against_the_bare_metal_run_that_proved_it():
+    """The side-by-side listing shows the bare-metal run with the NMI raised where nested
+    took it, so a MATCH is never drawn beside rows marked as differing."""
+    from test_properties import WINDOW_THEN_NMI
+
+    c = nvmxlab.check(WINDOW_THEN_NMI, policy="kvm-modern")
+    assert c.ok and c.delayed_reference is not None
+    assert c.reference.l1_view == c.nested.l1_view != c.bare.l1_view
+    text = formats.comparison_text(c)
+    assert "bare metal (the NMI raised at L1:4, where nested took it):" in text
+    assert "≠" not in text
