@@ -24,9 +24,9 @@ def run(scenario: Scenario | str | Path, mode: str = "nested", policy: str | Non
     share string) and return its result (trace, views, deliveries, violations, stats).
 
     `record_states`: record the vCPU state after each step as the run goes (`Result.states`,
-    vcpu.py), for a reader that will draw it (the lab's views).  Without it the run costs
-    about a quarter less, and `Result.states`, if it is read, runs the scenario once more,
-    recording."""
+    vcpu.py), for a reader that will draw it (the lab's views).  Without it a run takes about a
+    fifth less time, and `Result.states`, if it is read, runs the scenario once more, recording
+    (the engine is deterministic: the same steps, the same states)."""
     from .scenarios import resolve
     scenario = resolve(scenario)
     if not isinstance(mode, str) or mode not in MODES:
