@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from functools import partial
 from pathlib import Path
 
 from . import checker
@@ -20,16 +21,24 @@ from .world import Done, Livelock, World
 MODES = ("nested", "bare")
 
 
-def run(scenario: Scenario | str | Path, mode: str = "nested", policy: str | None = None
-        ) -> Result:
+def run(scenario: Scenario | str | Path, mode: str = "nested", policy: str | None = None,
+        *, record_states: bool = False) -> Result:
     """Run `scenario` (a Scenario, or anything `resolve()` takes: a bundled name, a path, a
-    share string) and return its result (trace, views, deliveries, violations, stats)."""
+    share string) and return its result (trace, views, deliveries, violations, stats).
+
+    `record_states`: record the vCPU state after each step as the run goes (`Result.states`,
+    vcpu.py), for a reader that will draw it (the lab's views).  Without it a run takes about a
+    fifth less time, and `Result.states`, if it is read, runs the scenario once more, recording
+    (the engine is deterministic: the same steps, the same states)."""
     scenario = resolve(scenario)
     if not isinstance(mode, str) or mode not in MODES:
         raise ScenarioError("run()", "mode", f"unknown mode {shown(mode)}", ", ".join(MODES))
     if policy is not None and policy != scenario.policy:
         scenario = scenario.with_overrides({"policy": policy}, source="run(policy=...)")
-    world = World(scenario, mode)
+    if not isinstance(record_states, bool):
+        raise ScenarioError("run()", "record_states", f"not a bool: {shown(record_states)}",
+                            "True, False")
+    world = World(scenario, mode, record_states)
     machine = BareMetal(world) if mode == "bare" else POLICY_CLASSES[scenario.policy](world)
     # A run allocates one small object per step and frees none of them until it ends: the
     # cyclic collector would only rescan the growing trace again and again (time per step
@@ -37,7 +46,8 @@ def run(scenario: Scenario | str | Path, mode: str = "nested", policy: str | Non
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        result = Result.build(world, machine, *run_to_end(machine))
+        replay = None if record_states else partial(run, scenario, mode, record_states=True)
+        result = Result.build(world, machine, *run_to_end(machine), replay)
         # The world and its machine point at each other (callbacks), so only the cyclic
         # collector frees them, at its next full collection: the trace, now the result's,
         # leaves with the result instead (hundreds of megabytes held until then otherwise).

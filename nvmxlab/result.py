@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -51,10 +52,14 @@ class Result:
     loop: str = ""
     stats: dict = field(default_factory=dict)
     never_raised: tuple[str, ...] = ()
+    # The vCPU state the run recorded (vcpu.py), if it was asked to (run(record_states=True));
+    # if not, `replay` runs it again recording, the first time `states` is read.
     state_record: StateRecord | None = field(default=None, compare=False, repr=False)
+    replay: Callable[[], Result] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def build(cls, world, machine, status: str, detail: str, loop: str) -> Result:
+    def build(cls, world, machine, status: str, detail: str, loop: str,
+              replay: Callable[[], Result] | None = None) -> Result:
         raised = {r.id: r for r in world.raises}
         deliveries = tuple(
             Delivery(i, r.irq.vector, r.irq.to, r.irq.type, str(r.irq.at), r.seq,
@@ -79,13 +84,19 @@ class Result:
         never = tuple(f"0x{i.vector:02x} for {i.to} at {i.at}" for i in world.pending_triggers())
         return cls(world.scenario, world.mode, world.scenario.policy if nested else "bare",
                    events, deliveries, status, detail, loop, stats, never,
-                   StateRecord(tuple(world.trace.changes[1:]), machine.snapshots))
+                   world.trace.state_record(machine.snapshots), replay)
 
     # -- views ----------------------------------------------------------------------------------
     @cached_property
     def states(self) -> tuple[VcpuState, ...]:
-        """The vCPU state after each event (vcpu.py)."""
-        return self.state_record.states(len(self.events)) if self.state_record else ()
+        """The vCPU state after each event (vcpu.py).  A run that did not record it
+        (run(record_states=False), the default) runs once more, the first time this is read:
+        the same scenario, world and policy, recording.  The engine is deterministic, so that
+        run makes the same steps and leaves the same states."""
+        record = self.state_record
+        if record is None and self.replay:
+            record = self.replay().state_record
+        return record.states(len(self.events)) if record else ()
 
     def view(self, level: str) -> list[Observation]:
         return [v for e in self.events for lvl, v in e.views if lvl == level]

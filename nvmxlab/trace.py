@@ -1,4 +1,5 @@
-"""The trace: one immutable, ordered record of every step at every level.
+"""The trace: one immutable, ordered record of every step at every level, and, when a run
+asks for it (StateTrace), the vCPU state each step leaves.
 
 Every view (L1/L2 views, deliveries, statistics, text, JSON, diagrams) is derived from it.
 """
@@ -11,6 +12,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from .observations import Views
+from .vcpu import Snapshots, StateRecord
 
 LEVELS = ("HW", "L0", "L1", "L2")
 
@@ -112,26 +114,61 @@ new_event = tuple.__new__
 class Trace:
     """Append-only while the engine runs; frozen into a tuple for the result.
 
-    It also records the vCPU state each step leaves (vcpu.py): `snapshot()` reads it from the
-    machine; code that changes it sets `stale`, and the next step recorded takes a snapshot.
-    Only the steps that changed it are kept, in `changes`: (seq, state)."""
+    This one records the steps alone.  The code that changes the vCPU state (vcpu.py) still
+    sets `stale` - a plain attribute store that nothing reads here, the cheapest a mark can
+    be - and `restate()` does nothing: a run that does not record the state pays nothing else
+    for it.  StateTrace records it."""
 
     events: list[Event] = field(default_factory=list)
-    # (seq, raw state) at each step that changed the state; the first entry only ends the list.
-    changes: list[tuple[int, object]] = field(default_factory=lambda: [(-1, None)])
     stale: bool = True
-    snapshot: Callable[[], object] = lambda: None
+    snapshot: Callable[[], object] = lambda: None  # the machine's vcpu_state()
 
     def add(self, level: str, kind: Kind, name: str, why: str = "", data: dict | None = None,
             views: Views = (), facts: tuple[Fact, ...] = ()) -> Event:
         events = self.events
+        ev = new_event(Event, (len(events), level, kind, name, why, data, views, facts))
+        events.append(ev)
+        return ev
+
+    def restate(self) -> None:
+        """Take the state the last step recorded leaves again (StateTrace): nothing here."""
+
+    def state_record(self, snapshots: Snapshots) -> StateRecord | None:
+        """What the run recorded of the vCPU state: nothing here."""
+        return None
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+
+@dataclass
+class StateTrace(Trace):
+    """A trace that also records the vCPU state each step leaves (vcpu.py): `snapshot()` reads
+    it from the machine; code that changes it sets `stale`, and the next step recorded takes a
+    snapshot.  Only the steps that changed it are kept, in `changes`: (seq, state)."""
+
+    # (seq, raw state) at each step that changed the state; the first entry only ends the list.
+    changes: list[tuple[int, object]] = field(default_factory=lambda: [(-1, None)])
+
+    def add(self, level: str, kind: Kind, name: str, why: str = "", data: dict | None = None,
+            views: Views = (), facts: tuple[Fact, ...] = ()) -> Event:
+        # Trace.add, inline (one call less on every step), with restate() inline: about half
+        # of all steps change the state.
+        events = self.events
         seq = len(events)
         ev = new_event(Event, (seq, level, kind, name, why, data, views, facts))
         events.append(ev)
-        if self.stale:  # restate(), inline: about half of all steps change the state
+        if self.stale:
             self.stale = False
             self.changes.append((seq, self.snapshot()))
         return ev
+
+    def take(self) -> None:
+        """Take the state now for the step about to be appended, if a change made it stale
+        (World.retired: the instruction's effect is complete before its step is made)."""
+        if self.stale:
+            self.stale = False
+            self.changes.append((len(self.events), self.snapshot()))
 
     def restate(self) -> None:
         """Take the state the last step recorded leaves (again, if part of the step's effect
@@ -142,5 +179,7 @@ class Trace:
             changes.pop()
         changes.append((seq, self.snapshot()))
 
-    def __len__(self) -> int:
-        return len(self.events)
+    def state_record(self, snapshots: Snapshots) -> StateRecord:
+        # A change taken for a step that was never appended (the run ended at max_steps
+        # first) covers no step: StateRecord.states() gives it none.
+        return StateRecord(tuple(self.changes[1:]), snapshots)

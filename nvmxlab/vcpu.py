@@ -5,9 +5,11 @@ which level runs, each guest level's RFLAGS.IF, blocking by STI and by NMI and a
 the interrupt/NMI windows open in each VMCS and, in the nested world, L0's vCPU fields
 (is_guest_mode, nested_run_pending, KVM_REQ_EVENT, mp_state) and what L0 is doing.
 
-The code that changes a recorded field marks the trace stale, and the next step recorded reads
-the raw fields (a tuple: cheap on the engine's hot path); `StateRecord.states()` turns them into
-immutable VcpuStates, one object per distinct state, shared by the steps that leave it alone.
+The code that changes a recorded field marks the trace stale, and, in a run that records the
+state (run(record_states=True): a StateTrace), the next step recorded reads the raw fields (a
+tuple: cheap on the engine's hot path); `StateRecord.states()` turns them into immutable
+VcpuStates, one object per distinct state, shared by the steps that leave it alone.  A run that
+does not record reads none (trace.py).
 """
 
 from __future__ import annotations

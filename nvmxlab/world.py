@@ -14,7 +14,7 @@ from .guest import Context
 from .lapic import Lapic
 from .observations import ObservedExit, delivered
 from .scenario import Interrupt, Scenario
-from .trace import Event, Kind, Trace, new_event
+from .trace import Event, Kind, StateTrace, Trace, new_event
 from .vmcs import Vmcs
 from .vmx import EventInfo, ExitReason
 
@@ -48,10 +48,14 @@ class Raise:
 
 
 class World:
-    def __init__(self, scenario: Scenario, mode: str):
+    def __init__(self, scenario: Scenario, mode: str, record_states: bool = False):
         self.scenario = scenario
         self.mode = mode
-        self.trace = Trace()
+        # Chosen once for the run: a run that does not record the vCPU state (vcpu.py) never
+        # tests for it at a step.
+        self.trace = StateTrace() if record_states else Trace()
+        if record_states:
+            self.retired = self._retired_recording_state
         l1, l2 = scenario.l1, scenario.l2
         self.l1 = Context("L1", _streams(l1, ("program", "exit_handler", "irq_handler",
                                               "nmi_handler")), True, repeat=False)
@@ -95,16 +99,13 @@ class World:
     def retired(self, ctx: Context, instr: str, skipped: bool = False) -> None:
         """A level retired an instruction (called by the hardware, in both worlds).
         `skipped`: a hypervisor skipped it after emulating it (an instruction that exited)."""
-        trace = self.trace
-        events = trace.events
+        events = self.trace.events
         seq = len(events)
         if seq >= self.max_steps:
             self._out_of_steps()
         # The hottest line of the engine: build the Event directly.
         events.append(new_event(Event, (seq, ctx.level, _RETIRE, instr, "",
                                         {"skipped": True} if skipped else None, (), ())))
-        if trace.stale:
-            trace.restate()
         if self._pending:
             if ctx.retired >= self._next_due[ctx.level]:
                 self._fire(ctx.level, ctx.retired, None)
@@ -117,6 +118,13 @@ class World:
             return
         if ctx.pc == 1 and ctx is self.l2 and not skipped and ctx.stream == "program":
             self._l2_lap()
+
+    def _retired_recording_state(self, ctx: Context, instr: str, skipped: bool = False
+                                 ) -> None:
+        """retired(), in a run that records the vCPU state: the state the instruction left
+        is taken first, for the step retired() appends next (nothing changes it between)."""
+        self.trace.take()
+        World.retired(self, ctx, instr, skipped)
 
     def l1_vmx_instruction(self, instr: str) -> None:
         """L1's VMLAUNCH/VMRESUME completed (the entry succeeded or failed)."""

@@ -4,32 +4,18 @@ per event, read from where the state lives, and shared between steps that leave 
 from __future__ import annotations
 
 import pytest
+from bundled import bundled_runs
 from hypothesis import given, settings
 from strategies import scenarios
 
 import nvmxlab
 from nvmxlab.baremetal import BareMetal
-from nvmxlab.bugs import POLICIES
 from nvmxlab.cpu import Idle
 from nvmxlab.kvm import POLICY_CLASSES
-from nvmxlab.trace import Trace
+from nvmxlab.trace import StateTrace
 from nvmxlab.vcpu import KVM_REQ_EVENT, NMI
 from nvmxlab.vmx import ACTIVE
 from nvmxlab.world import Done, Livelock, World
-
-
-def bundled_runs() -> list:
-    out = []
-    for name in nvmxlab.bundled():
-        scenario = nvmxlab.load_bundled(name)
-        out.append(pytest.param(scenario, "bare", id=f"{name}-bare"))
-        for policy in POLICIES:
-            try:
-                under = scenario.with_overrides({"policy": policy})
-            except nvmxlab.ScenarioError:
-                continue
-            out.append(pytest.param(under, "nested", id=f"{name}-{policy}"))
-    return out
 
 
 def live_state(world: World, machine) -> dict:
@@ -61,11 +47,9 @@ def recorded_state(s) -> dict:
 
 
 def run_checking_each_step(scenario, mode, monkeypatch) -> int:
-    """Run `scenario` and, right after each step is recorded (its state taken, or kept from
-    the step before), compare the state recorded last with the live objects.  Returns the
-    number of steps compared."""
-    world = World(scenario, mode)
-    machine = BareMetal(world) if mode == "bare" else POLICY_CLASSES[scenario.policy](world)
+    """Run `scenario`, recording the state, and, right after each step is recorded (its state
+    taken, or kept from the step before), compare the state recorded last with the live
+    objects.  Returns the number of steps compared."""
     checked = []
 
     def check():
@@ -77,7 +61,7 @@ def run_checking_each_step(scenario, mode, monkeypatch) -> int:
             f"{scenario.name} ({mode}), step {seq} {world.trace.events[seq].name}"
         checked.append(seq)
 
-    add, retired = Trace.add, World.retired
+    add, retired = StateTrace.add, World._retired_recording_state
 
     def checked_add(self, *args, **kwargs):
         ev = add(self, *args, **kwargs)
@@ -90,8 +74,11 @@ def run_checking_each_step(scenario, mode, monkeypatch) -> int:
         finally:
             check()
 
-    monkeypatch.setattr(Trace, "add", checked_add)
-    monkeypatch.setattr(World, "retired", checked_retired)
+    # Before the world is made: it chooses its retired() once.
+    monkeypatch.setattr(StateTrace, "add", checked_add)
+    monkeypatch.setattr(World, "_retired_recording_state", checked_retired)
+    world = World(scenario, mode, record_states=True)
+    machine = BareMetal(world) if mode == "bare" else POLICY_CLASSES[scenario.policy](world)
     try:
         machine.run()
     except (Done, Idle, Livelock):

@@ -94,6 +94,11 @@ def test_a_control_runs_both_worlds_again(state, engine_runs):
     assert state.values[ACK] is True
 
 
+def test_both_worlds_record_their_vcpu_states_as_they_run(state):
+    # The views draw them: taken as the runs go, not by running each world once more.
+    assert state.nested.state_record is not None and state.bare.state_record is not None
+
+
 def test_the_verdict_follows_the_control(state):
     assert state.comparison.ok
     state.set_control(ACK, True)  # under kvm-2011-vmx: a failed VM entry
