@@ -132,6 +132,13 @@ class ObservedExit:
         return replace(self, l2_retired=0)
 
 
+def _delivery_json(kind: str, vector: int, via: str) -> dict:
+    """An interrupt's or NMI's JSON: `via` written only for one that came in the exit."""
+    if via == VIA_EXIT:
+        return {"kind": kind, "vector": vector, "via": VIA_EXIT}
+    return {"kind": kind, "vector": vector}
+
+
 @dataclass(frozen=True, slots=True)
 class ObservedInterrupt:
     """An external interrupt the level took: through its IDT, or (`via` VIA_EXIT) in the VM
@@ -142,9 +149,7 @@ class ObservedInterrupt:
     kind: ClassVar[str] = "irq"
 
     def to_json(self) -> dict:
-        if self.via == VIA_EXIT:
-            return {"kind": self.kind, "vector": self.vector, "via": VIA_EXIT}
-        return {"kind": self.kind, "vector": self.vector}
+        return _delivery_json(self.kind, self.vector, self.via)
 
     def describe(self) -> str:
         # One that came in a VM exit is not delivered again: the exit was the delivery (SDM
@@ -167,9 +172,7 @@ class ObservedNmi:
     kind: ClassVar[str] = "nmi"
 
     def to_json(self) -> dict:
-        if self.via == VIA_EXIT:
-            return {"kind": self.kind, "vector": self.vector, "via": VIA_EXIT}
-        return {"kind": self.kind, "vector": self.vector}
+        return _delivery_json(self.kind, self.vector, self.via)
 
     def describe(self) -> str:
         if self.via == VIA_EXIT:

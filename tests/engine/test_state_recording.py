@@ -37,31 +37,28 @@ def test_a_run_that_does_not_record_never_reads_the_vcpu_state(monkeypatch):
     assert nvmxlab.run(scenario, "bare").state_record is None
 
 
-def test_reading_the_states_of_a_run_that_did_not_record_runs_it_once_more_recording(
-        monkeypatch):
-    worlds: list[bool] = []
+@pytest.fixture
+def worlds(monkeypatch) -> list[bool]:
+    """The record_states of every World the engine makes from here on."""
+    made: list[bool] = []
 
     class CountingWorld(World):
         def __init__(self, scenario, mode, record_states=False):
-            worlds.append(record_states)
+            made.append(record_states)
             super().__init__(scenario, mode, record_states)
 
     monkeypatch.setattr(engine, "World", CountingWorld)
+    return made
+
+
+def test_reading_the_states_of_a_run_that_did_not_record_runs_it_once_more_recording(worlds):
     r = nvmxlab.run("seed-interrupt", "nested", "kvm-modern")
     assert worlds == [False]
     assert r.states and r.states is r.states  # read twice, replayed once
     assert worlds == [False, True]
 
 
-def test_a_run_asked_to_record_states_runs_once(monkeypatch):
-    worlds: list[bool] = []
-
-    class CountingWorld(World):
-        def __init__(self, scenario, mode, record_states=False):
-            worlds.append(record_states)
-            super().__init__(scenario, mode, record_states)
-
-    monkeypatch.setattr(engine, "World", CountingWorld)
+def test_a_run_asked_to_record_states_runs_once(worlds):
     r = nvmxlab.run("seed-interrupt", "bare", record_states=True)
     assert len(r.states) == len(r.events)
     assert worlds == [True]
