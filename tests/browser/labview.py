@@ -152,25 +152,69 @@ def wait_until_fitted(lab: LabPage, timeout_ms: float = 30_000) -> None:
     )
 
 
-# A kernel round trip: an empty, silent execute request, resolved once its reply and its idle
-# status have come back. The shell channel handles requests in the order they were sent, so
-# every widget message the page sent before it (clicks, slider moves) has been handled; the
-# iopub channel is one ordered stream, so every update those handlers sent has reached the
-# page before the idle status that resolves `done`.
-_ROUND_TRIP = """async (path) => {
+# The page has settled when the kernel has handled every widget message the page sent and
+# the page has every update that came of them.  A kernel round trip (an empty, silent execute
+# request) does not prove that: ipykernel 7.4 was seen to handle an execute request sent 8 ms
+# after a widget update before that update, when the kernel was busy with an earlier one, and
+# ipywidgets' front end does not send every change at once either: it keeps one update per
+# model in flight and holds the next one back (WidgetModel.sync puts it in `_msg_buffer`
+# while `_pending_msgs` >= 1) until the kernel's idle status for the one before.  That idle
+# status is what proves a message handled: the kernel publishes it on iopub, one ordered
+# stream, after every update its handler sent.  So after a round trip (for what is not a
+# widget message) the wait goes on, a frame at a time, until no model has a message in flight
+# or held back for two painted frames running (plotly draws in one, and sends its relayout
+# in the next).
+# `_pending_msgs` and `_msg_buffer` are private to @jupyter-widgets/base: if a release renames
+# them, or the notebook's widget manager cannot be found, this wait fails saying so rather
+# than pass too early.
+_UNSETTLED = """(path) => {
   const panel = window.__nvmxPanel(path);
-  const kernel = panel.sessionContext.session.kernel;
-  await kernel.requestExecute({code: '', silent: true, store_history: false}).done;
+  const managers = [];
+  const visit = (widget) => {
+    if (widget._manager && widget._manager.promise) managers.push(widget._manager.promise);
+    for (const child of widget.widgets || []) visit(child);
+  };
+  for (const cell of panel.content.widgets) if (cell.outputArea) visit(cell.outputArea);
+  const describe = (model) => {
+    const name = `${model.get('_model_name')} ${model.get('description') || ''}`.trim();
+    if (typeof model._pending_msgs !== 'number' || model._msg_buffer === undefined) {
+      return `${name}: no _pending_msgs/_msg_buffer (ipywidgets changed)`;
+    }
+    if (model._pending_msgs === 0 && model._msg_buffer === null) return null;
+    const held = model._msg_buffer ? `, holds back ${Object.keys(model._msg_buffer)}` : '';
+    return `${name}: ${model._pending_msgs} in flight${held}`;
+  };
+  return async () => {
+    if (!managers.length) return ['no widget manager in the notebook (ipywidgets changed)'];
+    const manager = await managers[0];
+    const models = await Promise.all(Object.values(manager._models));
+    return models.map(describe).filter((line) => line !== null);
+  };
 }"""
 
+_SETTLE = """async ([path, timeoutMs]) => {
+  const kernel = window.__nvmxPanel(path).sessionContext.session.kernel;
+  await kernel.requestExecute({code: '', silent: true, store_history: false}).done;
+  const unsettled = (UNSETTLED)(path);
+  const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
+  const start = performance.now();
+  for (let frames = 0, quiet = 0; ; frames++) {
+    const waiting = await unsettled();
+    quiet = waiting.length === 0 ? quiet + 1 : 0;
+    if (quiet === 3 || performance.now() - start > timeoutMs) return {frames, waiting};
+    await frame();
+  }
+}""".replace("UNSETTLED", _UNSETTLED)
 
-def wait_until_settled(lab: LabPage) -> None:
-    """Wait until the kernel has handled every message the page sent it and the page has
-    every update that came of them, then for two painted frames (plotly draws in one)."""
-    lab.page.evaluate(_ROUND_TRIP, lab.path)
-    lab.page.evaluate(
-        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
-    )
+
+def wait_until_settled(lab: LabPage, timeout_ms: float = 30_000) -> None:
+    """Wait until the kernel has handled every widget message the page sent or holds back,
+    the page has every update that came of them and two frames have been painted since
+    (see _SETTLE)."""
+    settled = lab.page.evaluate(_SETTLE, [lab.path, timeout_ms])
+    assert settled["waiting"] == [], (
+        f"the page still had widget messages the kernel had not handled after "
+        f"{timeout_ms / 1000:.0f} s: {settled['waiting']}")
 
 
 @dataclass
@@ -386,7 +430,9 @@ def highlighted_state(graph: dict) -> str | None:
 
 def wait_for_share_change(lab: LabPage, before: str, timeout_ms: float = 30_000) -> None:
     """Wait until the share box shows another string than `before` (the lab's last update
-    of a change), then until the kernel is idle and two frames are painted."""
+    of a change), then until the page has settled (`wait_until_settled`).  A pasted string
+    shows in the box as soon as it is typed, before the kernel has it: for a paste, the
+    settling is the wait."""
     lab.page.wait_for_function(
         "([selector, before]) => { const box = document.querySelector(selector);"
         "  return box && box.value !== before; }",
