@@ -323,13 +323,18 @@ STYLE = """<style>
 
 
 def _share_html(text: str) -> str:
-    """The share string in a read-only input: selectable and copyable, never typed in."""
+    """The share string in a read-only input: selectable and copyable, never typed in.
+
+    JupyterLab does not count a read-only input as editable, so its notebook shortcuts would
+    take Ctrl+A and Ctrl+C (select and copy cells) there: `data-lm-suppress-shortcuts` leaves
+    those keys to the input, as in any text box."""
     return ("<div style='display:flex;align-items:center;gap:8px'>"
             "<label style='flex:none;width:auto'>share string of this view</label>"
             f"<input type='text' readonly value='{html.escape(text, quote=True)}' "
             "aria-label='share string of this view' title='Copy this: Lab(…) and nvmxlab run "
-            "accept it' spellcheck='false' style='flex:1 1 auto;min-width:0;"
-            "font-family:monospace;background:#f3f3f3;border:1px solid #ccc;padding:2px 4px'>"
+            "accept it' spellcheck='false' data-lm-suppress-shortcuts='true' "
+            "style='flex:1 1 auto;min-width:0;font-family:monospace;background:#f3f3f3;"
+            "border:1px solid #ccc;padding:3px 4px;line-height:1.5;height:auto'>"
             "</div>")
 
 

@@ -35,6 +35,7 @@ def test_the_share_box_is_read_only_and_says_what_it_holds(lab):
     box = share_input(lab)
     assert "readonly" in box and "disabled" not in box  # disabled text cannot be selected
     assert box["aria-label"] == "share string of this view"
+    assert box["data-lm-suppress-shortcuts"] == "true"  # Ctrl+A/C select and copy the text
 
 
 def test_the_lab_never_writes_into_the_paste_box_while_it_redraws(lab):
