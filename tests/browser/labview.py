@@ -3,7 +3,7 @@
 Everything here reads the rendered page (SVG and HTML), never the kernel's Python objects: a
 lab whose Python state is right but whose figure did not repaint must fail. The hooks are the
 lab's stable CSS classes (`nvmx-lab`, `nvmx-sequence`, `nvmx-stategraph`, `nvmx-step-text`,
-`nvmx-player`, `nvmx-share`) and the controls' visible labels.
+`nvmx-player`, `nvmx-share`, `nvmx-paste`) and the controls' visible labels.
 """
 
 from __future__ import annotations
