@@ -39,9 +39,13 @@ def paste_share(lab: LabPage, text: str) -> None:
     box.press("Enter")
 
 
-def type_share(lab: LabPage, text: str, delay_ms: float = 20) -> None:
-    """Type `text` into the paste box key by key, as a learner retyping one does (no Enter)."""
-    lab.page.locator(f"{LAB} .nvmx-paste input").press_sequentially(text, delay=delay_ms)
+def type_share(lab: LabPage, text: str, keys: int = 40, delay_ms: float = 20) -> None:
+    """Put `text` into the paste box, its last `keys` characters typed key by key as a learner
+    mending one does (no Enter)."""
+    box = lab.page.locator(f"{LAB} .nvmx-paste input")
+    box.fill(text[:-keys])
+    box.press("End")
+    box.press_sequentially(text[-keys:], delay=delay_ms)
 
 
 def press_enter_in_paste_box(lab: LabPage) -> None:
