@@ -166,17 +166,17 @@ class LabState:
         return Changed.RUN
 
     def paste(self, text: str) -> Changed:
-        """What the share box got: nothing to do for the string it shows, else `restore`."""
+        """What the paste box got: nothing to do for the string it shows, else `restore`."""
         text = text.strip()
         return Changed.NOTHING if text == self.share_string else self.restore(text)
 
     def restore(self, text: str) -> Changed:
         """Show what a share string describes: its scenario, settings, step and world.  A bad
-        one leaves the state as it was, the problem naming the share box."""
+        one leaves the state as it was, the problem naming the paste box."""
         what = "This share string"
         try:
             if not share.is_shared(text):
-                raise ScenarioError("the share box", "share string", "not a share string: "
+                raise ScenarioError("the paste box", "share string", "not a share string: "
                                     f"{shown(text)}", "a string starting with nvmx1:, whole")
             shared = share.decode(text)
         except ScenarioError as refusal:

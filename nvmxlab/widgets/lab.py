@@ -70,10 +70,16 @@ class Lab(w.VBox):
                                             style={"description_width": "initial"})
         self.header, self.status = w.HTML(), w.HTML()
         self.step_text = w.HTML()
-        self.share_box = w.Text(description="share", layout=w.Layout(width="100%"),
+        # Two boxes, not one: the lab redraws the string it shows on every step (Play, a
+        # width change), and a text widget's view takes the kernel's value even while the
+        # learner types in it.  The shown string is read-only; the paste box is the
+        # learner's alone, written by the lab only to clear it after a paste was taken.
+        self.share_box = w.HTML(layout=w.Layout(width="100%"))
+        self.paste_box = w.Text(description="paste", layout=w.Layout(width="100%"),
                                 continuous_update=False,
-                                tooltip="Copy this: Lab(…) and `nvmxlab run` accept it; paste "
-                                        "one and press Enter to load it")
+                                placeholder="open a share string: paste it and press Enter",
+                                tooltip="Paste a share string (nvmx1:…) and press Enter to "
+                                        "load it")
         self.compare = CompareView()
         self.fit = FitWidth()
         super().__init__(self._children())
@@ -149,7 +155,8 @@ class Lab(w.VBox):
         return [self.fit, self.header, self.panel, self.status, figure_box,
                 w.HBox([self.player, self.world_toggle],
                        layout=w.Layout(flex_flow="row wrap", align_items="center")),
-                self.step_text, self.graph_panel, self.compare, self.share_box, hint]
+                self.step_text, self.graph_panel, self.compare, self.share_box, self.paste_box,
+                hint]
 
     def _add_classes(self) -> None:
         # Stable hooks for the browser tests: keep these names.
@@ -158,6 +165,7 @@ class Lab(w.VBox):
         self.graph.add_class("nvmx-stategraph")
         self.step_text.add_class("nvmx-step-text")
         self.share_box.add_class("nvmx-share")
+        self.paste_box.add_class("nvmx-paste")
         self.panel.add_class("nvmx-controls")
         self.status.add_class("nvmx-status-panel")
         self.player.add_class("nvmx-player")
@@ -167,7 +175,7 @@ class Lab(w.VBox):
             widget.observe(partial(self._on_control, key), "value")
         self.player.slider.observe(self._on_slider, "value")
         self.world_toggle.observe(self._on_world, "value")
-        self.share_box.observe(self._on_share, "value")
+        self.paste_box.observe(self._on_paste, "value")
         self.fit.observe(self._on_width, "width")
 
     @contextmanager
@@ -201,13 +209,20 @@ class Lab(w.VBox):
         if not self._quiet:
             self._draw(self.state.set_world(change["new"]))
 
-    def _on_share(self, change: dict) -> None:
-        if not self._quiet:
-            self._draw(self.state.paste(change["new"]))
+    def _on_paste(self, change: dict) -> None:
+        if self._quiet or not change["new"].strip():
+            return  # an emptied box asks for nothing
+        changed = self.state.paste(change["new"])
+        self._draw(changed)
+        if Changed.PROBLEM not in changed:
+            # Taken: the box is free for the next one.  A refused paste stays as pasted, to
+            # be mended, while the panel says why.
+            with self._quietly():
+                self.paste_box.value = ""
 
     def restore(self, text: str) -> None:
         """Show what a share string describes: its scenario, settings, step and world.  A bad
-        one leaves the lab as it was, its panel saying why (the box keeps what was pasted)."""
+        one leaves the lab as it was, its panel saying why."""
         self._draw(self.state.restore(text))
 
     def _on_width(self, change: dict) -> None:
@@ -276,8 +291,7 @@ class Lab(w.VBox):
         wt = state.snapshot.sequence.worlds[state.world]
         self.step_text.value = step_html(state.world, wt.events[state.step],
                                          wt.states[state.step], len(wt.events))
-        with self._quietly():
-            self.share_box.value = state.share_string
+        self.share_box.value = _share_html(state.share_string)
 
     def close(self) -> None:
         """Close the lab and every widget in it (a notebook re-running its cell frees them)."""
@@ -306,6 +320,22 @@ STYLE = """<style>
   vertical-align: top; line-height: 1.3; overflow-wrap: anywhere; }
 .nvmx-lab .nvmx-compare-table td:first-child { width: 4.5em; }
 </style>"""
+
+
+def _share_html(text: str) -> str:
+    """The share string in a read-only input: selectable and copyable, never typed in.
+
+    JupyterLab does not count a read-only input as editable, so its notebook shortcuts would
+    take Ctrl+A and Ctrl+C (select and copy cells) there: `data-lm-suppress-shortcuts` leaves
+    those keys to the input, as in any text box."""
+    return ("<div style='display:flex;align-items:center;gap:8px'>"
+            "<label style='flex:none;width:auto'>share string of this view</label>"
+            f"<input type='text' readonly value='{html.escape(text, quote=True)}' "
+            "aria-label='share string of this view' title='Copy this: Lab(…) and nvmxlab run "
+            "accept it' spellcheck='false' data-lm-suppress-shortcuts='true' "
+            "style='flex:1 1 auto;min-width:0;font-family:monospace;background:#f3f3f3;"
+            "border:1px solid #ccc;padding:3px 4px;line-height:1.5;height:auto'>"
+            "</div>")
 
 
 def _header(s: Scenario) -> str:

@@ -33,9 +33,31 @@ def nudge_slider(lab: LabPage, description: str, key: str = "ArrowRight") -> Non
 
 
 def paste_share(lab: LabPage, text: str) -> None:
-    box = lab.page.locator(f"{LAB} .nvmx-share input")
+    """Paste `text` into the paste box and press Enter."""
+    box = lab.page.locator(f"{LAB} .nvmx-paste input")
     box.fill(text)
     box.press("Enter")
+
+
+def type_share(lab: LabPage, text: str, keys: int = 40, delay_ms: float = 20) -> None:
+    """Put `text` into the paste box, its last `keys` characters typed key by key as a learner
+    mending one does (no Enter)."""
+    box = lab.page.locator(f"{LAB} .nvmx-paste input")
+    box.fill(text[:-keys])
+    box.press("End")
+    box.press_sequentially(text[-keys:], delay=delay_ms)
+
+
+def press_enter_in_paste_box(lab: LabPage) -> None:
+    lab.page.locator(f"{LAB} .nvmx-paste input").press("Enter")
+
+
+def play(lab: LabPage) -> None:
+    lab.page.locator(f"{PLAYER} .widget-play button:has(.fa-play)").click()
+
+
+def pause(lab: LabPage) -> None:
+    lab.page.locator(f"{PLAYER} .widget-play button:has(.fa-pause)").click()
 
 
 def step_through(lab: LabPage, world: str) -> None:
@@ -54,6 +76,6 @@ def go_to_step(lab: LabPage, index: int) -> None:
 
 def play_for(lab: LabPage, ms: float) -> None:
     """Press play, let it run `ms` milliseconds, press pause (stop would also rewind)."""
-    lab.page.locator(f"{PLAYER} .widget-play button:has(.fa-play)").click()
+    play(lab)
     lab.page.wait_for_timeout(ms)
-    lab.page.locator(f"{PLAYER} .widget-play button:has(.fa-pause)").click()
+    pause(lab)

@@ -3,7 +3,7 @@
 Everything here reads the rendered page (SVG and HTML), never the kernel's Python objects: a
 lab whose Python state is right but whose figure did not repaint must fail. The hooks are the
 lab's stable CSS classes (`nvmx-lab`, `nvmx-sequence`, `nvmx-stategraph`, `nvmx-step-text`,
-`nvmx-player`, `nvmx-share`) and the controls' visible labels.
+`nvmx-player`, `nvmx-share`, `nvmx-paste`) and the controls' visible labels.
 """
 
 from __future__ import annotations
@@ -384,6 +384,7 @@ _READ_LAB = """([lab, traces]) => {
             visible: box.width > 0 && box.height > 0};
   });
   const share = root.querySelector('.nvmx-share input');
+  const paste = root.querySelector('.nvmx-paste input');
   const choice = root.querySelector('.nvmx-compare select');
   return {
     width: labBox.width,
@@ -395,6 +396,8 @@ _READ_LAB = """([lab, traces]) => {
     checkboxes, selects,
     world: text('.widget-toggle-button.mod-active'),
     share: share && share.value,
+    share_readonly: share && share.readOnly,
+    paste: paste && paste.value,
     compare_choice: choice && choice.selectedOptions[0] ? choice.selectedOptions[0].text : null,
     compare: text('.nvmx-compare-table'),
     legend,
@@ -430,9 +433,8 @@ def highlighted_state(graph: dict) -> str | None:
 
 def wait_for_share_change(lab: LabPage, before: str, timeout_ms: float = 30_000) -> None:
     """Wait until the share box shows another string than `before` (the lab's last update
-    of a change), then until the page has settled (`wait_until_settled`).  A pasted string
-    shows in the box as soon as it is typed, before the kernel has it: for a paste, the
-    settling is the wait."""
+    of a change), then until the page has settled (`wait_until_settled`).  The share box is
+    read-only: only the kernel changes what it shows, a paste included."""
     lab.page.wait_for_function(
         "([selector, before]) => { const box = document.querySelector(selector);"
         "  return box && box.value !== before; }",

@@ -297,7 +297,47 @@ def test_a_damaged_share_string_pasted_on_the_page_is_refused_in_the_panel(fresh
     assert "share" in shown["verdict"]
     assert fresh_lab.errors(fresh_lab.path) == []  # no traceback in the notebook
     assert shown["step_text"] == before["step_text"]  # the lab kept its last good state
-    assert shown["share"] == damaged  # and the pasted text, to mend
+    assert shown["share"] == before["share"]  # and shows its string,
+    assert shown["paste"] == damaged  # beside the pasted text, kept to be mended
+
+
+def test_text_typed_into_the_paste_box_during_play_is_kept_and_loads_on_enter(fresh_lab):
+    wanted = share.encode(nvmxlab.resolve("nmi-window"), step=4, mode="nested")
+    started = share_string(fresh_lab)
+    actions.play(fresh_lab)
+    actions.type_share(fresh_lab, wanted)  # while Play redraws the lab, step after step
+    fresh_lab.page.wait_for_timeout(500)  # a few more of Play's redraws before Enter
+    typed = read_lab(fresh_lab)
+    # Enter while Play still runs (a click elsewhere would blur the box, which ipywidgets
+    # also takes as the end of the edit); the lab clears the box once it has taken the paste.
+    actions.press_enter_in_paste_box(fresh_lab)
+    fresh_lab.page.wait_for_function(
+        "(selector) => document.querySelector(selector).value === ''",
+        arg=f"{LAB} .nvmx-paste input", timeout=30_000)
+    actions.pause(fresh_lab)
+    wait_until_settled(fresh_lab)
+    shown = read_lab(fresh_lab)
+    fresh_lab.screenshot_element(LAB, "lab-truth-typed-during-play")
+    assert typed["share"] != started, "Play did not move the lab while the text was typed"
+    assert typed["paste"] == wanted, "the lab overwrote what was being typed"
+    assert share.decode(shown["share"]).scenario == share.decode(wanted).scenario
+    assert shown["paste"] == ""  # taken, so the box is free for the next one
+    assert differences(shown) == []
+
+
+def test_the_share_string_is_read_only_and_selectable(fresh_lab):
+    shown = read_lab(fresh_lab)
+    assert shown["share_readonly"] is True
+    box = fresh_lab.page.locator(f"{LAB} .nvmx-share input")
+    box.click()
+    # The keys reach the input, not JupyterLab's notebook shortcuts (Ctrl+A there selects
+    # every cell, Ctrl+C copies cells): what Ctrl+A selects here, Ctrl+C copies.
+    fresh_lab.page.keyboard.press("Control+A")
+    chosen = box.evaluate("(node) => node.value.slice(node.selectionStart, node.selectionEnd)")
+    fresh_lab.screenshot_element(LAB, "lab-truth-share-string-selected")
+    assert chosen == shown["share"]
+    box.press("x")  # typing into it changes nothing
+    assert box.input_value() == shown["share"]
 
 
 def test_each_teaching_bug_on_and_off_under_a_policy_that_has_it(fresh_lab):

@@ -47,17 +47,17 @@ def test_a_lab_that_cannot_open_shows_why_instead_of_raising(argument, named):
 ])
 def test_a_bad_paste_leaves_the_lab_as_it_was_and_says_why(lab, pasted):
     before, step = lab.result, lab.step
-    lab.share_box.value = pasted
+    lab.paste_box.value = pasted
     assert lab.error is not None and "share" in lab.error
     assert "✗" in lab.status.value
     assert lab.result is before and lab.step == step
-    assert lab.share_box.value == pasted  # what the learner pasted is not thrown away
+    assert lab.paste_box.value == pasted  # what the learner pasted is not thrown away
 
 
 def test_a_good_paste_after_a_bad_one_loads_and_clears_the_error(lab):
-    lab.share_box.value = "just some words"
+    lab.paste_box.value = "just some words"
     good = share.encode(lab.base.with_overrides({"policy": "kvm-modern"}), step=3)
-    lab.share_box.value = good
+    lab.paste_box.value = good
     assert lab.error is None
     assert lab.scenario.policy == "kvm-modern" and lab.step == 3
 
@@ -76,7 +76,7 @@ SEED_SHARE = share.encode(nvmxlab.resolve("seed-interrupt"), step=5)
 @given(cut=st.integers(0, len(SEED_SHARE)), junk=st.text(max_size=12), at=st.integers(0, 200))
 def test_a_mutated_share_string_pasted_into_the_lab_never_raises(lab, cut, junk, at):
     pasted = SEED_SHARE[:cut] + junk + SEED_SHARE[cut + at % 7:]
-    lab.share_box.value = pasted  # must not raise out of the observer
+    lab.paste_box.value = pasted  # must not raise out of the observer
     if lab.error is None:
         assert lab.scenario == share.decode(pasted).scenario
     else:

@@ -12,6 +12,8 @@ from nvmxlab.views.figure import WIDGET_TRACES
 from nvmxlab.views.sequence import MARK_TRACES
 from nvmxlab.widgets import Lab
 
+from .shown import shown_share
+
 # control key → (a value to switch to, what the scenario must then say)
 SWITCHES = {
     "vmcs12.external_interrupt_exiting": (
@@ -142,7 +144,7 @@ def test_on_a_page_every_panel_shows_the_new_run_before_the_handler_returns(lab)
     assert lab.status.value != before
     assert "✗" in lab.status.value
     assert lab.player.slider.max == lab.snapshot.steps("nested") - 1
-    assert share.decode(lab.share_box.value).scenario == lab.scenario
+    assert share.decode(shown_share(lab)).scenario == lab.scenario
     assert not lab.figure._waiting_edit_callbacks
 
 

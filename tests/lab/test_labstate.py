@@ -158,7 +158,7 @@ def test_an_unknown_control_is_an_error_naming_the_controls(state):
         state.set_control("vmcs12.nonsense", True)
 
 
-# -- the share box ---------------------------------------------------------------------------
+# -- the paste box ---------------------------------------------------------------------------
 def test_pasting_the_string_shown_changes_nothing(state, engine_runs):
     assert state.paste(f"  {state.share_string}\n") == Changed.NOTHING
     assert engine_runs.calls == 0
@@ -180,7 +180,7 @@ def test_a_pasted_share_string_without_a_step_opens_on_its_story(state, seed):
 
 
 @pytest.mark.parametrize("pasted", ["just some words", "nvmx1:not-base64!", "nvmx1:"])
-def test_a_bad_paste_leaves_the_state_as_it_was_naming_the_share_box(state, pasted):
+def test_a_bad_paste_leaves_the_state_as_it_was_naming_the_paste_box(state, pasted):
     state.set_step(12)
     before = as_it_was(state)
     assert state.paste(pasted) == Changed.PROBLEM
@@ -191,7 +191,7 @@ def test_a_bad_paste_leaves_the_state_as_it_was_naming_the_share_box(state, past
 
 def test_a_paste_that_is_not_a_share_string_says_what_is_allowed(state):
     state.paste("just some words")
-    assert "the share box" in state.error and "nvmx1:" in state.error
+    assert "the paste box" in state.error and "nvmx1:" in state.error
 
 
 def test_the_share_string_holds_the_scenario_step_and_world(state):

@@ -13,14 +13,15 @@ from nvmxlab.views import stategraph
 from nvmxlab.widgets import Lab
 
 
-def test_the_lab_is_one_widget_holding_the_diagram_graph_text_and_share_box(lab):
+def test_the_lab_is_one_widget_holding_the_diagram_graph_text_share_and_paste_boxes(lab):
     def tree(widget):
         yield widget
         for child in getattr(widget, "children", ()):
             yield from tree(child)
 
     inside = list(tree(lab))
-    for part in (lab.figure, lab.graph, lab.step_text, lab.share_box, lab.compare, lab.status,
+    for part in (lab.figure, lab.graph, lab.step_text, lab.share_box, lab.paste_box,
+                 lab.compare, lab.status,
                  *lab.controls.values()):
         assert any(part is x for x in inside)
 
@@ -31,6 +32,7 @@ def test_the_browser_tests_hooks_are_css_classes_on_the_parts(lab):
     assert "nvmx-stategraph" in lab.graph._dom_classes
     assert "nvmx-step-text" in lab.step_text._dom_classes
     assert "nvmx-share" in lab.share_box._dom_classes
+    assert "nvmx-paste" in lab.paste_box._dom_classes
 
 
 def test_the_figure_is_a_figurewidget_and_the_result_is_the_nested_run(lab):
