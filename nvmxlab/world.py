@@ -81,6 +81,7 @@ class World:
         for due in self._triggers.values():
             due.sort()
         self._pending = len(scenario.interrupts)
+        self._watched = self._waited_for()
         # The retired count at which each level's next instruction-count trigger is due.
         self._next_due = {level: self._due((level, None)) for level in ("L1", "L2")}
         self._undelivered = 0
@@ -88,7 +89,7 @@ class World:
         self._seen: dict[tuple, int] = {}
         # Loop detection while triggers are pending (see checkpoint() and _l2_lap()).
         self._entries = 0  # checkpoints so far: one per VM entry
-        self._pending_progress: tuple | None = None
+        self._pending_progress: tuple[int, int] | None = None
         self._pending_seen: dict[tuple, int] | None = None
         self._still = 0  # entries in a row without the pending triggers' counters moving
         self._laps: dict[tuple, int] | None = None
@@ -134,12 +135,16 @@ class World:
 
     def _fire(self, level: str, count: int, instr: str | None) -> None:
         due = self._triggers.get((level, instr))
+        if not due or due[0][0] > count:
+            return
         while due and due[0][0] <= count:
             _, index, irq = due.pop(0)
             self._pending -= 1
             self._raise(index, irq)
         if instr is None:
             self._next_due[level] = self._due((level, None))
+        if not due:  # the last trigger on this counter fired: nothing waits for it now
+            self._watched = self._waited_for()
 
     def _due(self, key) -> float:
         due = self._triggers.get(key)
@@ -272,12 +277,22 @@ class World:
             raise Livelock(self._undelivered_text(), describe_loop(self.trace.events[first:]))
         self._pending_seen[state] = len(self.trace.events)
 
-    def _trigger_progress(self) -> tuple:
-        """The counters the pending triggers wait for (L1's or L2's retired instructions,
-        L1's VMLAUNCHes or VMRESUMEs)."""
-        return tuple(self.vmx_counts[instr] if instr else (self.l1 if level == "L1"
-                                                           else self.l2).retired
-                     for (level, instr), due in self._triggers.items() if due)
+    def _waited_for(self) -> list[tuple[Context | None, str | None]]:
+        """The counters the pending triggers wait for: a level's retired instructions
+        (context, None), or L1's VMLAUNCHes or VMRESUMEs (None, instruction).  They change
+        only when a trigger fires (_fire)."""
+        contexts = {"L1": self.l1, "L2": self.l2}
+        return [(None if instr else contexts[level], instr)
+                for (level, instr), due in self._triggers.items() if due]
+
+    def _trigger_progress(self) -> int:
+        """The sum of the counters the pending triggers wait for.  They only grow, so the sum
+        moves exactly when one of them does (and, checked at every VM entry, it is cheaper
+        than a tuple of them)."""
+        total = 0
+        for ctx, instr in self._watched:
+            total += ctx.retired if ctx else self.vmx_counts[instr]
+        return total
 
     def _l2_lap(self) -> None:
         """L2 begins its program again within one VM entry, with something still to happen
