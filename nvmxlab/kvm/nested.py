@@ -102,7 +102,7 @@ class NestedVmx:
         return False
 
     def reflect_to_l1(self, exit_: VmExit) -> None:
-        v02, name = exit_.vmcs, exit_.reason.name  # an enum property: read once
+        v02, name = exit_.vmcs, exit_.reason._name_  # not the slower .name property
         why = (f"the fault is in L1's EPT: {name} goes to L1"
                if exit_.reason == ExitReason.EPT_VIOLATION
                else f"L1 wants {name} exits: reflect it to L1")
@@ -118,7 +118,7 @@ class NestedVmx:
         self.halted = False  # "in case we halted in L2"
         self.l0_task = "nested_vmx_vmexit"
         self.trace.stale = True  # and guest_mode, halted (vcpu.py)
-        name = reason.name  # an enum property: read once
+        name = reason._name_  # not the slower .name property
         e = self.trace.add("L0", Kind.NESTED_VMEXIT, self.nested_exit_name,
                            why or f"emulate an exit from L2 to L1: {name}",
                            {"reason": name,
