@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from operator import attrgetter
 
-from .observations import Observation, ObservedExit
+from .observations import Observation
 from .scenario import Scenario
 from .trace import Event, Kind
 from .vcpu import StateRecord, VcpuState
@@ -68,14 +67,10 @@ class Result:
             for i, r in sorted(raised.items()))
         events = tuple(world.trace.events)
         nested = world.mode == "nested"
-        # Over every step of a long run, in C (map, list.count, filter) rather than one
-        # Python iteration a step: most steps are no exit and have no views to walk into.
-        kinds_of, views_of = attrgetter("kind"), attrgetter("views")
         stats = {
             "steps": len(events),
-            "l0_exits": list(map(kinds_of, events)).count(Kind.VMEXIT) if nested else 0,
-            "l1_exits": sum(1 for views in filter(None, map(views_of, events))
-                            for lvl, v in views if lvl == "L1" and isinstance(v, ObservedExit)),
+            "l0_exits": world.hw_exits if nested else 0,
+            "l1_exits": world.l1_exits,
             "loop_iterations": getattr(machine, "iterations", 0),
             "l1_retired": world.l1.retired,
             "l2_retired": world.l2.retired,

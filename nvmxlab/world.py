@@ -71,6 +71,10 @@ class World:
         self.raises: list[Raise] = []
         self.deliveries: dict[int, list[tuple[int, str, str]]] = {}
         self.vmx_counts = {"vmlaunch": 0, "vmresume": 0}
+        # Counted as they happen, for the result's statistics: hardware VM exits, and the
+        # exits L1 observes (from vmcs12).
+        self.hw_exits = 0
+        self.l1_exits = 0
         self.raise_to_l1: Callable[[int, EventInfo], None] | None = None
         self.snapshot: Callable[[], tuple] | None = None
         # Triggers by (level, instruction): sorted lists of (count, index, interrupt).
@@ -212,10 +216,12 @@ class World:
     # -- exits that L1 observes ----------------------------------------------------------------
     def l1_exit_view(self, vmcs12: Vmcs) -> ObservedExit:
         """What L1 reads from vmcs12 after an exit from L2."""
+        self.l1_exits += 1
         return ObservedExit.from_vmcs(vmcs12)
 
     def hw_vmexit(self, vmcs: Vmcs, guest: Context, reason: ExitReason, why: str) -> None:
         """A hardware VM exit.  On bare metal an exit from vmcs12 is what L1 observes."""
+        self.hw_exits += 1
         name = reason._name_  # .name is a property (enum.property), several times slower
         data = {"vmcs": vmcs.name, "reason": name,
                 "intr_info": vmcs.exit_intr_info and vmcs.exit_intr_info.to_json(),
