@@ -37,7 +37,8 @@ class Lapic:
         return vector if vector >> 4 > self._ppr_class() else None
 
     def has_interrupt(self) -> bool:
-        return self.highest_irr() is not None
+        # Asked at most steps of L0's event loop, nearly always with an empty IRR.
+        return bool(self.irr) and self.highest_irr() is not None
 
     def ack(self) -> tuple[int, list[int]]:
         """INTA: move the highest deliverable vector from IRR to ISR (kvm_cpu_get_interrupt)."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .observations import Observation, ObservedExit
+from .observations import Observation
 from .scenario import Scenario
 from .trace import Event, Kind
 from .vcpu import StateRecord, VcpuState
@@ -67,14 +67,10 @@ class Result:
             for i, r in sorted(raised.items()))
         events = tuple(world.trace.events)
         nested = world.mode == "nested"
-        vmexit = Kind.VMEXIT  # once, not at each step: an enum member's lookup is slow in 3.11
         stats = {
             "steps": len(events),
-            # Over every step of a long run: a list comprehension and list.count() take half
-            # a generator's time; most steps have no views to walk into.
-            "l0_exits": [e.kind for e in events].count(vmexit) if nested else 0,
-            "l1_exits": sum(1 for e in events if e.views for lvl, v in e.views
-                            if lvl == "L1" and isinstance(v, ObservedExit)),
+            "l0_exits": world.hw_exits if nested else 0,
+            "l1_exits": world.l1_exits,
             "loop_iterations": getattr(machine, "iterations", 0),
             "l1_retired": world.l1.retired,
             "l2_retired": world.l2.retired,

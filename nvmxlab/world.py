@@ -71,6 +71,10 @@ class World:
         self.raises: list[Raise] = []
         self.deliveries: dict[int, list[tuple[int, str, str]]] = {}
         self.vmx_counts = {"vmlaunch": 0, "vmresume": 0}
+        # Counted as they happen, for the result's statistics: hardware VM exits, and the
+        # exits L1 observes (from vmcs12).
+        self.hw_exits = 0
+        self.l1_exits = 0
         self.raise_to_l1: Callable[[int, EventInfo], None] | None = None
         self.snapshot: Callable[[], tuple] | None = None
         # Triggers by (level, instruction): sorted lists of (count, index, interrupt).
@@ -81,6 +85,7 @@ class World:
         for due in self._triggers.values():
             due.sort()
         self._pending = len(scenario.interrupts)
+        self._watched = self._waited_for()
         # The retired count at which each level's next instruction-count trigger is due.
         self._next_due = {level: self._due((level, None)) for level in ("L1", "L2")}
         self._undelivered = 0
@@ -88,7 +93,7 @@ class World:
         self._seen: dict[tuple, int] = {}
         # Loop detection while triggers are pending (see checkpoint() and _l2_lap()).
         self._entries = 0  # checkpoints so far: one per VM entry
-        self._pending_progress: tuple | None = None
+        self._pending_progress: tuple[int, int] | None = None
         self._pending_seen: dict[tuple, int] | None = None
         self._still = 0  # entries in a row without the pending triggers' counters moving
         self._laps: dict[tuple, int] | None = None
@@ -134,12 +139,16 @@ class World:
 
     def _fire(self, level: str, count: int, instr: str | None) -> None:
         due = self._triggers.get((level, instr))
+        if not due or due[0][0] > count:
+            return
         while due and due[0][0] <= count:
             _, index, irq = due.pop(0)
             self._pending -= 1
             self._raise(index, irq)
         if instr is None:
             self._next_due[level] = self._due((level, None))
+        if not due:  # the last trigger on this counter fired: nothing waits for it now
+            self._watched = self._waited_for()
 
     def _due(self, key) -> float:
         due = self._triggers.get(key)
@@ -207,11 +216,13 @@ class World:
     # -- exits that L1 observes ----------------------------------------------------------------
     def l1_exit_view(self, vmcs12: Vmcs) -> ObservedExit:
         """What L1 reads from vmcs12 after an exit from L2."""
+        self.l1_exits += 1
         return ObservedExit.from_vmcs(vmcs12)
 
     def hw_vmexit(self, vmcs: Vmcs, guest: Context, reason: ExitReason, why: str) -> None:
         """A hardware VM exit.  On bare metal an exit from vmcs12 is what L1 observes."""
-        name = reason.name  # an enum property, twice here: read once
+        self.hw_exits += 1
+        name = reason._name_  # .name is a property (enum.property), several times slower
         data = {"vmcs": vmcs.name, "reason": name,
                 "intr_info": vmcs.exit_intr_info and vmcs.exit_intr_info.to_json(),
                 "idt_vectoring": vmcs.idt_vectoring_info and vmcs.idt_vectoring_info.to_json(),
@@ -272,12 +283,22 @@ class World:
             raise Livelock(self._undelivered_text(), describe_loop(self.trace.events[first:]))
         self._pending_seen[state] = len(self.trace.events)
 
-    def _trigger_progress(self) -> tuple:
-        """The counters the pending triggers wait for (L1's or L2's retired instructions,
-        L1's VMLAUNCHes or VMRESUMEs)."""
-        return tuple(self.vmx_counts[instr] if instr else (self.l1 if level == "L1"
-                                                           else self.l2).retired
-                     for (level, instr), due in self._triggers.items() if due)
+    def _waited_for(self) -> list[tuple[Context | None, str | None]]:
+        """The counters the pending triggers wait for: a level's retired instructions
+        (context, None), or L1's VMLAUNCHes or VMRESUMEs (None, instruction).  They change
+        only when a trigger fires (_fire)."""
+        contexts = {"L1": self.l1, "L2": self.l2}
+        return [(None if instr else contexts[level], instr)
+                for (level, instr), due in self._triggers.items() if due]
+
+    def _trigger_progress(self) -> int:
+        """The sum of the counters the pending triggers wait for.  They only grow, so the sum
+        moves exactly when one of them does (and, checked at every VM entry, it is cheaper
+        than a tuple of them)."""
+        total = 0
+        for ctx, instr in self._watched:
+            total += ctx.retired if ctx else self.vmx_counts[instr]
+        return total
 
     def _l2_lap(self) -> None:
         """L2 begins its program again within one VM entry, with something still to happen

@@ -35,8 +35,8 @@ class NestedVmx:
             self.nested_vmx_failValid(instr, error)
             return
         v12.launched = True
-        self.vmcs02 = self.prepare_vmcs02(v12)
-        self.guest_mode = True  # enter_guest_mode()
+        self.prepare_vmcs02(v12)
+        self.enter_guest_mode()
         self.nested_run_pending = True
         self.l0_task = "nested_vmx_run"
         self.trace.stale = True  # and guest_mode, nested_run_pending, vmcs02 (vcpu.py)
@@ -65,22 +65,21 @@ class NestedVmx:
         self.world.retired(l1, instr, skipped=True)
         self.world.l1_vmx_instruction(instr)
 
-    def prepare_vmcs02(self, v12: Vmcs) -> Vmcs:
-        """Merge L0's needs (vmcs01) with what L1 asked for (vmcs12)."""
-        v02 = Vmcs(
-            "vmcs02",
-            # Physical interrupts always exit to L0; what L1 sees is emulated.
-            external_interrupt_exiting=True, ack_interrupt_on_exit=self.host_ack_on_exit,
-            hlt_exiting=True, intercept_eoi=True,
-            interrupt_window_exiting=v12.interrupt_window_exiting,
-            nmi_exiting=True, virtual_nmis=True, nmi_window_exiting=v12.nmi_window_exiting,
-            ept_owners=("L0", "L1"),
-            entry_intr_info=v12.entry_intr_info,
-            guest_if=v12.guest_if, guest_sti_blocking=v12.guest_sti_blocking,
-            guest_nmi_blocking=v12.guest_nmi_blocking, guest_activity=v12.guest_activity,
-            launched=self.vmcs02.launched,
-        )
-        return v02
+    def prepare_vmcs02(self, v12: Vmcs) -> None:
+        """Merge L0's needs (vmcs01) with what L1 asked for (vmcs12) into vmcs02: one VMCS
+        (vmx->nested.vmcs02), written again at each emulated entry (prepare_vmcs02_early(),
+        prepare_vmcs02()).  Its launch state and exit information stay as they are."""
+        v02 = self.vmcs02
+        # Physical interrupts always exit to L0; what L1 sees is emulated.
+        v02.external_interrupt_exiting = v02.hlt_exiting = v02.intercept_eoi = True
+        v02.ack_interrupt_on_exit = self.host_ack_on_exit
+        v02.nmi_exiting = v02.virtual_nmis = True
+        v02.interrupt_window_exiting = v12.interrupt_window_exiting
+        v02.nmi_window_exiting = v12.nmi_window_exiting
+        v02.ept_owners = ("L0", "L1")
+        v02.entry_intr_info = v12.entry_intr_info
+        v02.guest_if, v02.guest_sti_blocking = v12.guest_if, v12.guest_sti_blocking
+        v02.guest_nmi_blocking, v02.guest_activity = v12.guest_nmi_blocking, v12.guest_activity
 
     def on_nested_entry(self) -> None:
         """Policy hook: what L0 does after switching to vmcs02."""
@@ -102,7 +101,7 @@ class NestedVmx:
         return False
 
     def reflect_to_l1(self, exit_: VmExit) -> None:
-        v02, name = exit_.vmcs, exit_.reason.name  # an enum property: read once
+        v02, name = exit_.vmcs, exit_.reason._name_  # not the slower .name property
         why = (f"the fault is in L1's EPT: {name} goes to L1"
                if exit_.reason == ExitReason.EPT_VIOLATION
                else f"L1 wants {name} exits: reflect it to L1")
@@ -113,12 +112,12 @@ class NestedVmx:
                           qualification: str = "", why: str = "") -> None:
         """Emulate a VM exit from L2 to L1: vmcs12 gets the exit information, L1 its host state."""
         world, v12 = self.world, self.vmcs12
-        self.guest_mode = False  # leave_guest_mode()
+        self.leave_guest_mode()
         self.prepare_vmcs12(reason, intr_info, qualification)
         self.halted = False  # "in case we halted in L2"
         self.l0_task = "nested_vmx_vmexit"
         self.trace.stale = True  # and guest_mode, halted (vcpu.py)
-        name = reason.name  # an enum property: read once
+        name = reason._name_  # not the slower .name property
         e = self.trace.add("L0", Kind.NESTED_VMEXIT, self.nested_exit_name,
                            why or f"emulate an exit from L2 to L1: {name}",
                            {"reason": name,

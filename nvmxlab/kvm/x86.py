@@ -48,6 +48,8 @@ class Kvm(NestedVmx):
         self.vmcs02 = Vmcs("vmcs02")
         self.vmcs12 = vmcs12_from(world, ("L1",))  # in L1's memory
         self.guest_mode = False  # is_guest_mode(vcpu)
+        # The VMCS loaded for the context that runs next (vmx->loaded_vmcs), and that context.
+        self.vmcs, self.guest = self.vmcs01, world.l1
         self.nested_run_pending = False
         self.req_event = False  # KVM_REQ_EVENT
         self.req_immediate_exit = False
@@ -70,14 +72,16 @@ class Kvm(NestedVmx):
              facts: tuple[Fact, ...] = ()):
         return self.trace.add("L0", kind, name, why, data, (), facts)
 
-    @property
-    def vmcs(self) -> Vmcs:
-        """The VMCS loaded for the context that runs next (vmcs02 in guest mode)."""
-        return self.vmcs02 if self.guest_mode else self.vmcs01
+    def enter_guest_mode(self) -> None:
+        """enter_guest_mode(), with vmx_switch_vmcs() to vmcs02: L2 is the context that runs
+        next.  `vmcs` and `guest` follow guest_mode: they are read at most steps of the loop."""
+        self.guest_mode = True
+        self.vmcs, self.guest = self.vmcs02, self.world.l2
 
-    @property
-    def guest(self):
-        return self.world.l2 if self.guest_mode else self.world.l1
+    def leave_guest_mode(self) -> None:
+        """leave_guest_mode(), with vmx_switch_vmcs() back to vmcs01: L1 runs next."""
+        self.guest_mode = False
+        self.vmcs, self.guest = self.vmcs01, self.world.l1
 
     def nested_exit_on_intr(self) -> bool:
         return self.vmcs12.external_interrupt_exiting
