@@ -36,7 +36,11 @@ class Parser(argparse.ArgumentParser):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # Reported by the command's own parser, whose message points at its own --help
+        # (`nvmxlab check --help` lists what check takes; `nvmxlab --help` does not).
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except (ScenarioError, UsageError, ValueError) as e:
@@ -85,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", "-s", type=_seed, default=0)
     e.add_argument("--solve", "-c", action="store_true", help="show the worked answer")
     e.set_defaults(func=cmd_exercise)
-    for sp in (r, c, co, ls, ex, e):
+    p.commands = {"run": r, "check": c, "cost": co, "list": ls, "explain": ex, "exercise": e}
+    for sp in p.commands.values():
         # SUPPRESS: a --debug before the command must not be reset by the subcommand's default.
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks")

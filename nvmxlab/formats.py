@@ -104,11 +104,14 @@ def comparison_text(c: Comparison) -> str:
     ref = c.reference
     lines.append("L1's view, nested | bare metal" + _raised_later(c) + ":")
     n, b = c.nested.l1_view, ref.l1_view
-    for i in range(max(len(n), len(b))):
-        left = n[i].describe() + _where(n[i]) if i < len(n) else "—"
-        right = b[i].describe() + _where(b[i]) if i < len(b) else "—"
-        mark = "  " if i < len(n) and i < len(b) and n[i] == b[i] else "≠ "
-        lines.append(f"  {mark}{left:<60} | {right}")
+    rows = [(n[i].describe() + _where(n[i]) if i < len(n) else "—",
+             b[i].describe() + _where(b[i]) if i < len(b) else "—",
+             "  " if i < len(n) and i < len(b) and n[i] == b[i] else "≠ ")
+            for i in range(max(len(n), len(b)))]
+    # The nested column as wide as its widest row, so that the bare-metal column lines up.
+    width = max((len(left) for left, _, _ in rows), default=0)
+    for left, right, mark in rows:
+        lines.append(f"  {mark}{left:<{width}} | {right}")
     lines.append("")
     if c.ok:
         lines.append("MATCH: L1 and L2 see what they would see on bare metal.")

@@ -36,7 +36,9 @@ def read_file(path: Path) -> str:
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise ScenarioError(source, "file", "no such file") from None
+        raise ScenarioError(source, "file", "no such file", "an existing TOML file; or, "
+                            "instead of a file, a bundled scenario's name (`nvmxlab list`) or a "
+                            "share string (nvmx1:...)") from None
     except OSError as e:  # permissions, a symlink loop, a name too long, ...
         raise ScenarioError(source, "file", f"cannot read it: {e.strerror or e}") from None
     if len(data) > MAX_FILE_BYTES:  # it grew while being read

@@ -41,6 +41,12 @@ KINDS = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"
          list: "an array", dict: "a table", type(None): "nothing (None)"}
 
 
+# How each kind is written, for a message about a value of the wrong kind.
+EXAMPLES = {bool: "true or false", int: "a whole number, e.g. 3 or 0x30",
+            str: 'a quoted string, e.g. "nop"', list: 'e.g. ["nop", "sti"]',
+            dict: "a table of keys"}
+
+
 def kind(t: type) -> str:
     """The TOML word for a Python type: what a scenario's author wrote."""
     return KINDS.get(t, f"a Python {t.__name__}")

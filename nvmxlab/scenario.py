@@ -259,7 +259,8 @@ class _Validator:
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             if value is None:
                 self.fail(prefix + key, "missing", f"{kind(want)}")
-            self.fail(prefix + key, f"expected {kind(want)}, got {describe(value)}")
+            self.fail(prefix + key, f"expected {kind(want)}, got {describe(value)}",
+                      limits.EXAMPLES.get(want, ""))
         return value
 
     def count(self, table: dict, key: str, default: int, low: int, high: int) -> int:

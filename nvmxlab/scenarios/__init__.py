@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
@@ -24,9 +25,12 @@ def load_bundled(name: str) -> Scenario:
     names = bundled()
     if not isinstance(name, str) or name not in names:
         # Only the names listed: a name is never a path ("../x" finds nothing here).
-        raise ScenarioError(name if isinstance(name, str) else "load_bundled()",
-                            "name", "no bundled scenario of that name" if isinstance(name, str)
-                            else f"expected a name, got {describe(name)}", ", ".join(names))
+        if not isinstance(name, str):
+            raise ScenarioError("load_bundled()", "name", f"expected a name, got "
+                                f"{describe(name)}", ", ".join(names))
+        near = difflib.get_close_matches(name, names, n=1)
+        raise ScenarioError(name, "name", "no bundled scenario of that name" +
+                            (f"; did you mean {near[0]!r}?" if near else ""), ", ".join(names))
     return load(HERE / f"{name}.toml")
 
 

@@ -221,7 +221,8 @@ def test_a_share_string_of_another_version_says_so():
 
 def test_an_override_error_names_the_override_not_the_file():
     e = api(lambda: SEED.with_overrides({"vmcs12.hlt_exiting": "yes"}), "override")
-    assert str(e) == "override vmcs12.hlt_exiting: expected a boolean, got a string 'yes'"
+    assert str(e) == ("override vmcs12.hlt_exiting: expected a boolean, got a string 'yes' "
+                      "(allowed: true or false)")
 
 
 def test_an_override_error_names_the_source_the_caller_gives():

@@ -53,6 +53,35 @@ def test_missing_file_exits_2(capsys):
     assert code == 2 and "no such file" in err
 
 
+def test_a_missing_file_names_the_other_kinds_of_scenario_argument(capsys):
+    _, _, err = run_cli(capsys, "run", "no-such-file.toml")
+    assert "bundled scenario's name" in err and "share string" in err
+
+
+def test_a_misspelled_scenario_name_suggests_the_nearest(capsys):
+    code, _, err = run_cli(capsys, "run", "seed-interupt")
+    assert code == 2 and "did you mean 'seed-interrupt'?" in err
+
+
+def test_an_unknown_option_points_at_the_commands_own_help(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", "seed-interrupt", "--mode", "bare"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "unrecognized arguments: --mode bare" in err
+    assert "see 'nvmxlab check --help'" in err
+
+
+def test_a_value_of_the_wrong_kind_shows_how_it_is_written(capsys):
+    _, _, err = run_cli(capsys, "run", "seed-interrupt", "--set", "l2.program=nop,sti")
+    assert "expected an array" in err and '["nop", "sti"]' in err
+
+
+def test_check_lines_up_the_bare_metal_column(capsys):
+    _, out, _ = run_cli(capsys, "check", "seed-interrupt")
+    rows = [line for line in out.splitlines() if " | " in line and line.startswith("  ")]
+    assert len(rows) > 3 and len({row.index(" | ") for row in rows}) == 1
+
+
 def test_bad_set_syntax_exits_2(capsys):
     code, _, err = run_cli(capsys, "run", "seed-interrupt", "--set", "novalue")
     assert code == 2 and "KEY=VALUE" in err
