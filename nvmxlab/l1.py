@@ -89,6 +89,7 @@ class L1Hypervisor:
             return
         # Kind "kvm", not "halt": L1 runs on; it is L2's vCPU that L1 marks halted.
         self.l2_halted, self.l1_if = True, self.world.l1.rflags_if
+        trace.stale = True  # l2_halted is recorded (vcpu.py)
         trace.add("L1", Kind.KVM, "kvm_emulate_halt", "L2's HLT and no event for L2: "
                   "mp_state = HALTED, L1 does not resume L2 until it has one",
                   {"level": "L2", "mp_state": "HALTED"})
@@ -106,7 +107,7 @@ class L1Hypervisor:
             return False
         self.l2_halted = False
         l1.rflags_if = self.l1_if  # vcpu_enter_guest() runs with L1's IF as before the block
-        trace.stale = True  # L1's IF (vcpu.py)
+        trace.stale = True  # l2_halted and L1's IF (vcpu.py)
         trace.add("L1", Kind.LOOP, "vcpu_block", "kvm_vcpu_has_events(): an event for L2, its "
                   "vCPU is runnable again (mp_state = RUNNABLE)",
                   {"level": "L2", "mp_state": "RUNNABLE"})
