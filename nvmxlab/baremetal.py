@@ -52,7 +52,7 @@ class BareMetal:
             running, running == "L2",
             l1.stream, l1.rflags_if, l1.sti_blocking, l1.nmi_blocking, l1.activity,
             l2.stream, l2.rflags_if, l2.sti_blocking, l2.nmi_blocking, l2.activity,
-            v.interrupt_window_exiting, v.nmi_window_exiting)
+            v.interrupt_window_exiting, v.nmi_window_exiting, self.l1_hv.l2_halted)
 
     def run(self) -> None:
         world, cpu, l1, l2, v = self.world, self.cpu, self.world.l1, self.world.l2, self.vmcs12

@@ -46,6 +46,9 @@ class L1Hypervisor:
                 self.kvm_emulate_halt()
         if self.l2_halted and not self.vcpu_block():
             return False
+        # vcpu_enter_guest(): kvm_check_request(KVM_REQ_NMI) → process_nmi() turns the queued
+        # NMIs into pending ones (world.l2_nmis) before inject_pending_event().
+        self.world.l2_req_nmi = False
         v.interrupt_window_exiting = self.window_requested
         v.nmi_window_exiting = self.nmi_window_requested
         trace.stale = True  # the windows L1 programs are part of the recorded state
@@ -89,6 +92,7 @@ class L1Hypervisor:
             return
         # Kind "kvm", not "halt": L1 runs on; it is L2's vCPU that L1 marks halted.
         self.l2_halted, self.l1_if = True, self.world.l1.rflags_if
+        trace.stale = True  # l2_halted is recorded (vcpu.py)
         trace.add("L1", Kind.KVM, "kvm_emulate_halt", "L2's HLT and no event for L2: "
                   "mp_state = HALTED, L1 does not resume L2 until it has one",
                   {"level": "L2", "mp_state": "HALTED"})
@@ -104,19 +108,27 @@ class L1Hypervisor:
                       "stays blocked; L1 idles (sti; hlt) until an event of its own",
                       {"level": "L2"})
             return False
+        only_req_nmi = not self.l2_has_events(requests=False)
         self.l2_halted = False
         l1.rflags_if = self.l1_if  # vcpu_enter_guest() runs with L1's IF as before the block
-        trace.stale = True  # L1's IF (vcpu.py)
-        trace.add("L1", Kind.LOOP, "vcpu_block", "kvm_vcpu_has_events(): an event for L2, its "
-                  "vCPU is runnable again (mp_state = RUNNABLE)",
-                  {"level": "L2", "mp_state": "RUNNABLE"})
+        trace.stale = True  # l2_halted and L1's IF (vcpu.py)
+        why = ("kvm_vcpu_has_events(): KVM_REQ_NMI, an NMI queued for L2 (though L2 blocks "
+               "NMIs): its vCPU is runnable again (mp_state = RUNNABLE), to re-enter L2 after "
+               "its HLT" if only_req_nmi else
+               "kvm_vcpu_has_events(): an event for L2, its vCPU is runnable again "
+               "(mp_state = RUNNABLE)")
+        trace.add("L1", Kind.LOOP, "vcpu_block", why, {"level": "L2", "mp_state": "RUNNABLE"})
         return True
 
-    def l2_has_events(self) -> bool:
-        """kvm_vcpu_has_events() for L2's vCPU, in L1: an NMI L2 can take (vmx_nmi_allowed()),
-        or an interrupt in L1's APIC model for L2 with L2 able to take it
-        (kvm_arch_interrupt_allowed(): IF = 1; the skip has cleared the STI shadow)."""
+    def l2_has_events(self, requests: bool = True) -> bool:
+        """kvm_vcpu_has_events() for L2's vCPU, in L1: KVM_REQ_NMI (an NMI queued since L1
+        last entered L2, whether or not L2 blocks NMIs: process_nmi() has not run yet), an
+        NMI L2 can take (vmx_nmi_allowed()), or an interrupt in L1's APIC model for L2 with L2
+        able to take it (kvm_arch_interrupt_allowed(): IF = 1; the skip has cleared the STI
+        shadow).  `requests=False`: leave KVM_REQ_NMI out."""
         v, world = self.vmcs12, self.world
+        if requests and world.l2_req_nmi:
+            return True
         if world.l2_nmis and not v.guest_nmi_blocking:
             return True
         return v.guest_if and world.l2_vapic.has_interrupt()

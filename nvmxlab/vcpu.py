@@ -2,7 +2,8 @@
 
 Each step of a run gets the state it left the machine in (`Result.states`, one per event):
 which level runs, each guest level's RFLAGS.IF, blocking by STI and by NMI and activity state,
-the interrupt/NMI windows open in each VMCS and, in the nested world, L0's vCPU fields
+the interrupt/NMI windows open in each VMCS, whether L1 keeps L2's vCPU blocked and, in the
+nested world, L0's vCPU fields
 (is_guest_mode, nested_run_pending, KVM_REQ_EVENT, mp_state) and what L0 is doing.
 
 The code that changes a recorded field marks the trace stale, and, in a run that records the
@@ -44,6 +45,10 @@ class VcpuState:
     l2: GuestLevel
     # VMCSes with interrupt-window exiting set ("vmcs12:nmi": NMI-window exiting set).
     windows: frozenset[str]
+    # L1's KVM: L2's vcpu->arch.mp_state == KVM_MP_STATE_HALTED after an HLT L1 intercepted
+    # (kvm_emulate_halt); L1's vcpu_run() calls vcpu_block() instead of entering L2 until
+    # kvm_vcpu_has_events().  Both worlds: on bare metal L1 is the host and blocks it alike.
+    l2_halted_by_l1: bool = False
     nested_run_pending: bool = False
     requests: frozenset[str] = frozenset()  # pending KVM requests (kvm_make_request)
     req_immediate_exit: bool = False
@@ -63,7 +68,7 @@ class Snapshots(dict):
 
     The raw fields, in order: running, guest_mode, each guest level's stream, RFLAGS.IF,
     STI blocking, NMI blocking and activity (L1, then L2), each VMCS's interrupt-window and
-    NMI-window exiting (in the order of `vmcses`), then L0's: nested_run_pending,
+    NMI-window exiting (in the order of `vmcses`), L1's l2_halted, then L0's: nested_run_pending,
     KVM_REQ_EVENT, req_immediate_exit, halted, l0_task, exit_from (none on bare metal)."""
 
     def __init__(self, vmcses: tuple[str, ...]):
@@ -76,11 +81,11 @@ class Snapshots(dict):
         open_ = frozenset([name for name, on in zip(self.vmcses, bits[::2], strict=True) if on]
                           + [name + NMI for name, on in zip(self.vmcses, bits[1::2],
                                                             strict=True) if on])
-        l0 = list(raw[end:])
+        l0 = list(raw[end + 1:])
         if l0:
             l0[1] = frozenset((KVM_REQ_EVENT,)) if l0[1] else frozenset()
         state = self[raw] = VcpuState(raw[0], raw[1], GuestLevel(*raw[2:7]),
-                                      GuestLevel(*raw[7:12]), open_, *l0)
+                                      GuestLevel(*raw[7:12]), open_, raw[end], *l0)
         return state
 
 

@@ -65,6 +65,9 @@ class World:
         # L1's software model of L2's local APIC: where an interrupt "to L2" is raised.
         self.l2_vapic = Lapic("L1's virtual APIC for L2", owner="L1")
         self.l2_nmis: list[EventInfo] = []  # NMIs L1's software has pending for L2
+        # KVM_REQ_NMI on L2's vCPU in L1's KVM: made by kvm_inject_nmi(), consumed by
+        # process_nmi() when L1 next enters L2 (l1.py).
+        self.l2_req_nmi = False
         # An L2 IDT handler page missing from one hypervisor's EPT, until it maps it.
         fault = l2["idt_fault"]
         self.idt_page_missing = {"l0-ept": {"L0"}, "l1-ept": {"L1"}}.get(fault, set())
@@ -164,6 +167,7 @@ class World:
         info = EventInfo(irq.vector, irq.type, ids=(index,))
         if irq.to == "L2" and irq.type == "nmi":
             self.l2_nmis.append(info)
+            self.l2_req_nmi = True
             self.trace.add("L1", Kind.NMI, "kvm_inject_nmi", "L1's software has an NMI pending "
                            "for L2")
         elif irq.to == "L2":
@@ -339,7 +343,7 @@ class World:
     def context_state(self) -> tuple:
         return tuple(_ctx_state(c) for c in (self.l1, self.l2)) + (
             tuple(self.l2_vapic.irr), tuple(self.l2_vapic.isr), frozenset(self.idt_page_missing),
-            tuple(self.l2_nmis))
+            tuple(self.l2_nmis), self.l2_req_nmi)
 
 
 # Where each stream "lives", so that a trace can show a guest RIP (kvm-trace format).

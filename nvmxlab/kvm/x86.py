@@ -123,7 +123,7 @@ class Kvm(NestedVmx):
             l2.stream, l2.rflags_if, l2.sti_blocking, l2.nmi_blocking, l2.activity,
             v01.interrupt_window_exiting, v01.nmi_window_exiting,
             v02.interrupt_window_exiting, v02.nmi_window_exiting,
-            v12.interrupt_window_exiting, v12.nmi_window_exiting,
+            v12.interrupt_window_exiting, v12.nmi_window_exiting, self.l1_hv.l2_halted,
             self.nested_run_pending, self.req_event, self.req_immediate_exit, self.halted,
             self.l0_task, self.exit_from)
 

@@ -45,9 +45,17 @@ def label(s: VcpuState) -> str:
     return _level_label(s) + _window_note(s.windows, WINDOWS_FOR[s.running])
 
 
+# While L1's KVM keeps L2's vCPU HALTED (VcpuState.l2_halted_by_l1), L1 sits in vcpu_block()
+# for it: at its VMRESUME, idle (sti; hlt), or in a handler of its own interrupt.
+L2_BLOCKED = "L2's vCPU blocked"
+L1_BLOCKING = f"L1 idle, {L2_BLOCKED} (kvm_vcpu_block)"
+
+
 def _level_label(s: VcpuState) -> str:
     name = s.running
     level = s.level(name)
+    if name == "L1" and s.l2_halted_by_l1:
+        return _blocking_label(level)
     if level.activity == HLT:
         return f"{name} halted" + (" (HLT)" if name == "L2" else "")
     if name == "L1" and level.stream == "exit_handler":
@@ -55,6 +63,15 @@ def _level_label(s: VcpuState) -> str:
     if name == "L2" and level.stream == "program":
         return "L2 runs" + ("" if level.rflags_if else ", IF = 0")
     return STREAMS[name][level.stream]
+
+
+def _blocking_label(l1) -> str:
+    """L1's state while it keeps L2's vCPU blocked."""
+    if l1.activity == HLT:
+        return f"L1 halted · {L2_BLOCKED}"
+    if l1.stream == "exit_handler":
+        return L1_BLOCKING + ("" if l1.rflags_if else ", IF = 0")
+    return f"{STREAMS['L1'][l1.stream]} · {L2_BLOCKED}"
 
 
 def _window_note(windows: frozenset[str], vmcses: tuple[str, ...]) -> str:

@@ -366,6 +366,41 @@ def test_an_nmi_for_l2_wakes_its_vcpu_halted_with_if_0():
     assert c.ok, c.mismatches
 
 
+# L2 halts in its NMI handler (NMIs blocked); L1's own interrupt 0x30 comes as it blocks L2's
+# vCPU, and its handler queues a second NMI for L2 (kvm_inject_nmi(): KVM_REQ_NMI).
+def nmi_while_blocked(nmi_handler):
+    return scenario(vmcs12={"hlt_exiting": True, "nmi_exiting": True, "virtual_nmis": True},
+                    l2={"program": ["nop", "vmcall", "nop", "nop", "vmcall"],
+                        "nmi_handler": nmi_handler},
+                    interrupts=[{"type": "nmi", "to": "L2", "at": "L2:1"},
+                                {"vector": 0x30, "to": "L1", "at": "L2:4"},
+                                {"type": "nmi", "to": "L2", "at": "L1:10"}])
+
+
+def test_kvm_req_nmi_wakes_l2s_blocked_vcpu_for_an_nmi_l2_blocks():
+    # kvm_vcpu_has_events() returns true on kvm_test_request(KVM_REQ_NMI) before it asks
+    # nmi_allowed(); vcpu_enter_guest() then runs process_nmi() and, L2 still blocking NMIs,
+    # opens an NMI window (inject_pending_event).  L2 goes on after its HLT, and its IRET
+    # takes the NMI-window exit through which L1 injects the NMI.
+    c = nvmxlab.check(nmi_while_blocked(["nop", "hlt", "nop", "iret"]))
+    for r in (c.bare, c.nested):
+        assert r.l1_view[3:7] == [exit_("HLT", 3), irq(0x30), ENTRY, exit_("NMI_WINDOW", 6)]
+        wake = next(e for e in r.events if e.name == "vcpu_block")
+        assert "KVM_REQ_NMI" in wake.why
+        assert nmis(r.l2_view) == 2
+    assert c.ok, c.mismatches
+
+
+def test_kvm_req_nmi_wakes_l2s_vcpu_once_and_the_next_hlt_blocks_it_again():
+    # process_nmi() consumed the request: with the NMI still pending and blocked,
+    # kvm_vcpu_has_events() is false at L2's next HLT (nmi_allowed() refuses it).
+    c = nvmxlab.check(nmi_while_blocked(["nop", "hlt", "hlt", "iret"]))
+    for r in (c.bare, c.nested):
+        assert r.l1_view[3:] == [exit_("HLT", 3), irq(0x30), ENTRY, exit_("HLT", 4)]
+        assert r.status == "idle" and "kvm_vcpu_block" in r.detail
+        assert nmis(r.l2_view) == 1
+    assert c.mismatches == []
+
 # -- 9. tracepoints as today's arch/x86/kvm/trace.h prints them -----------------------------------
 def kvm_trace(name, **overrides):
     from nvmxlab import formats

@@ -24,7 +24,8 @@ def live_state(world: World, machine) -> dict:
     vmcses = (machine.vmcs12,) if bare else (machine.vmcs01, machine.vmcs02, machine.vmcs12)
     windows = {v.name for v in vmcses if v.interrupt_window_exiting} | {
         v.name + NMI for v in vmcses if v.nmi_window_exiting}
-    out = {"running": machine.cpu.running, "windows": windows}
+    out = {"running": machine.cpu.running, "windows": windows,
+           "l2_halted_by_l1": machine.l1_hv.l2_halted}
     for c in (world.l1, world.l2):
         out[c.level] = (c.stream, c.rflags_if, c.sti_blocking, c.nmi_blocking, c.activity)
     if bare:
@@ -38,7 +39,8 @@ def live_state(world: World, machine) -> dict:
 
 
 def recorded_state(s) -> dict:
-    out = {"running": s.running, "windows": set(s.windows), "guest_mode": s.guest_mode,
+    out = {"running": s.running, "windows": set(s.windows), "l2_halted_by_l1": s.l2_halted_by_l1,
+           "guest_mode": s.guest_mode,
            "nested_run_pending": s.nested_run_pending, "requests": set(s.requests),
            "req_immediate_exit": s.req_immediate_exit, "halted": s.halted}
     for name, g in (("L1", s.l1), ("L2", s.l2)):
@@ -154,3 +156,24 @@ def test_bare_metal_records_no_l0_state(seed_scenario):
 @pytest.fixture(scope="module")
 def seed_scenario():
     return nvmxlab.load_bundled("seed-interrupt")
+
+
+@pytest.mark.parametrize("mode", ["bare", "nested"])
+def test_l2_halted_by_l1_holds_from_l1s_kvm_emulate_halt_to_its_vcpu_block_waking_l2(mode):
+    # l1.py: kvm_emulate_halt() sets L2's mp_state HALTED; vcpu_block() finds an event for L2
+    # and makes it RUNNABLE.  On bare metal L1 is the host and blocks L2's vCPU the same way.
+    r = nvmxlab.run(nvmxlab.load_bundled("l2-halt-intercepted"), mode, record_states=True)
+    expected, blocked = [], False
+    for e in r.events:
+        if e.level == "L1" and e.name in ("kvm_emulate_halt", "vcpu_block"):
+            blocked = e.data["mp_state"] == "HALTED"
+        expected.append(blocked)
+    assert [s.l2_halted_by_l1 for s in r.states] == expected
+    # Blocked, woken by the interrupt for L2, blocked again at the end (the run ends idle).
+    assert expected[-1] and False in expected[expected.index(True):]
+
+
+def test_l2_halted_by_l1_is_never_recorded_when_l1_does_not_intercept_hlt():
+    r = nvmxlab.run(nvmxlab.load_bundled("l2-halted"), "nested", record_states=True)
+    assert any(s.l2.activity != ACTIVE for s in r.states)
+    assert not any(s.l2_halted_by_l1 for s in r.states)
