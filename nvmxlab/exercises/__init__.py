@@ -108,5 +108,5 @@ def _unknown(name: str) -> str:
 
 
 def _error(message: str) -> int:
-    print(f"nvmxlab: error: exercise: {message}", file=sys.stderr)
+    print(f"nvmxlab: error: {message}", file=sys.stderr)
     return 2

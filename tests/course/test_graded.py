@@ -51,6 +51,7 @@ def test_solve_refuses_a_graded_question_naming_it_its_notebook_and_practice_see
     status, out, err = printed(capsys, name, "--seed", str(seed), "--solve")
     notebook, number = exercises.GRADED[(name, seed)]
     assert (status, out) == (2, "")
+    assert err.startswith("nvmxlab: error: ") and len(err.splitlines()) == 1
     assert f"{name} --seed {seed} is graded question {number} in notebook {notebook}" in err
     practice = graded.practice_seeds(name)
     assert f"practice seeds: {', '.join(map(str, practice))}" in err
