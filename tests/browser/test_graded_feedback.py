@@ -59,17 +59,24 @@ def draw_practice(page) -> list[str]:
     """Clicks "Another question" under the first practice widget; the seeds it shows."""
     widget = page.page.locator(".jp-Notebook .jp-OutputArea-output").filter(
         has_text=f"{PRACTICE}, seed").first
-    seeds = []
+    shown = re.compile(rf"{PRACTICE}, seed (\d+)")
+    # Wait for the question's own line to show a new seed, not for any change: a cell out of
+    # view is not rendered, and the widget's parts are updated one message at a time.
+    new_seed = ("([node, pattern, before]) => { const m = node.innerText.match(pattern);"
+                " return m !== null && m[1] !== before; }")
+    widget.scroll_into_view_if_needed()
+    page.page.wait_for_function(new_seed, arg=[widget.element_handle(), shown.pattern, ""])
+    seeds = [shown.search(widget.inner_text()).group(1)]
     for _ in range(DRAWS):
-        before = widget.inner_text()
         widget.get_by_role("button", name="Another question").click()
-        page.page.wait_for_function("([node, before]) => node.innerText !== before",
-                                    arg=[widget.element_handle(), before])
-        seeds.append(re.search(rf"{PRACTICE}, seed (\d+)", widget.inner_text()).group(1))
+        page.page.wait_for_function(new_seed,
+                                    arg=[widget.element_handle(), shown.pattern, seeds[-1]])
+        seeds.append(shown.search(widget.inner_text()).group(1))
     widget.scroll_into_view_if_needed()
     page.screenshot_element(".jp-Notebook .jp-Cell:has(.widget-radio) >> nth=0",
                             "practice-another-question")
-    return seeds
+    assert seeds[0] == "1", seeds  # the notebook's own practice seed
+    return seeds[1:]
 
 
 @pytest.fixture(scope="module")
