@@ -2,29 +2,43 @@
 
     nvmxlab exercise                      list them
     nvmxlab exercise bare-exit --seed 3   print one question
-    nvmxlab exercise bare-exit -s 3 -c    ... and its worked answer
+    nvmxlab exercise bare-exit -s 1 -c    ... and its worked answer (not for a graded one)
 
 In a notebook, `ask(name, seed)` shows a question with immediate feedback, and
 `question(name, seed)` gives the question object of a graded question.  Its check cell calls
 `check()`, which says whether the learner's `answer` is right (an unanswered question says so
-and raises nothing), and nbgrader's hidden test calls `is_correct()`.  The same seed always
-makes the same question; the answer is read off a run of the engine, never from a table.
+and raises nothing; a miss gets hints, never the answer), and nbgrader's hidden test calls
+`is_correct()`.  `GRADED` holds the course's graded questions: practice skips them.  The
+same seed always makes the same question; the answer is read off a run of the engine, never
+from a table.
 """
 
 from __future__ import annotations
 
+import difflib
 import sys
 
 from ..limits import shown
-from . import ack, bare, bughunt, nested, pending, policies, vectoring  # noqa: F401  (each module registers its exercises)
+from . import (  # noqa: F401  (each exercise module registers its exercises)
+    ack,
+    bare,
+    bughunt,
+    graded,
+    nested,
+    pending,
+    policies,
+    vectoring,
+)
 from .core import REGISTRY, Exercise, Feedback, Question, Solution, question
+from .graded import GRADED
 from .widget import Ask, Checked
 
-__all__ = ["Exercise", "Feedback", "Question", "Solution", "ask", "check", "cli", "feedback",
-           "is_correct", "names", "question", "validate"]
+__all__ = ["GRADED", "Exercise", "Feedback", "Question", "Solution", "ask", "check", "cli",
+           "feedback", "is_correct", "names", "question", "validate"]
 
 # The wrong answers a learner has checked so far, per question: the first miss gets a hint,
-# the next one the worked answer.  Re-running a cell with the same answer is not a new try.
+# the next ones a second hint too (a graded question never shows its answer before it is
+# right).  Re-running a cell with the same answer is not a new try.
 _MISSES: dict[tuple[str, int], list[object]] = {}
 
 
@@ -75,8 +89,24 @@ def cli(name: str | None, seed: int, solve: bool) -> int:
             print(f"{ex.name:<{width}}  {ex.notebook:<22} {ex.summary}")
         return 0
     if name not in REGISTRY:
-        print(f"nvmxlab: error: no exercise {shown(name)}; `nvmxlab exercise` lists them",
-              file=sys.stderr)
-        return 2
+        return _error(_unknown(name))
+    if solve and graded.is_graded(name, seed):
+        seeds = ", ".join(map(str, graded.practice_seeds(name)))
+        return _error(f"{name} --seed {seed} is {graded.where(name, seed)}: its answer is "
+                      f"shown there once the answer is right, never by --solve. Practise on "
+                      f"another seed, e.g. `nvmxlab exercise {name} --seed "
+                      f"{graded.practice_seeds(name, 1)[0]} --solve` (practice seeds: {seeds}, "
+                      "...)")
     print(question(name, seed).text(solve=solve), end="")
     return 0
+
+
+def _unknown(name: str) -> str:
+    close = difflib.get_close_matches(name, names(), n=1)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"no exercise {shown(name)}{guess}; the exercises are: {', '.join(names())}"
+
+
+def _error(message: str) -> int:
+    print(f"nvmxlab: error: {message}", file=sys.stderr)
+    return 2

@@ -15,7 +15,11 @@ SEED_PATCH_ON_ACK = ("The current code does not (yet) support this case, so we d
 @exercise("what-l1-sees", "04-ack-on-exit",
           "nested: what does L1 see, given ack-on-exit, external-interrupt exiting and policy?",
           hint="Read the policy and the two controls in order: does L0 offer every control L1 "
-               "set? Does the interrupt make L2 exit? Does the exit carry the vector?")
+               "set? Does the interrupt make L2 exit? Does the exit carry the vector?",
+          second_hint="Notebook 04's table says which policy offers acknowledge interrupt on "
+                      "exit to L1. If L2 runs, read external-interrupt exiting; with it off, "
+                      "follow L2's IF and blocking by STI through its program from the step "
+                      "the interrupt is raised.")
 def what_l1_sees(rng: random.Random) -> Question:
     policy = rng.choice(("kvm-2011-vmx", "kvm-modern"))
     exiting = rng.random() < 0.75

@@ -28,7 +28,12 @@ def _controls(rng: random.Random) -> tuple[bool, bool]:
           "bare metal: does the interrupt exit to L1, with or without its vector, or go to L2?",
           hint="Start with external-interrupt exiting: does the interrupt make L2 exit at all? "
                "If it does, acknowledge interrupt on exit decides whether the vector comes "
-               "with the exit. L2's IF matters only when there is no exit.")
+               "with the exit. L2's IF matters only when there is no exit.",
+          second_hint="Read the two controls' values in the setting. With an exit, the vector "
+                      "comes only if the CPU acknowledges the interrupt as part of the exit "
+                      "(SDM Vol. 3C §25.9.2). Without one, follow the interrupt from the step "
+                      "it is raised: which level runs, and when does it first have IF = 1 "
+                      "and no blocking by STI?")
 def bare_exit(rng: random.Random) -> Question:
     exiting, ack = _controls(rng)
     program, rflags_if = rng.choice(L2_PROGRAMS)
@@ -100,7 +105,11 @@ def _bare_exit_steps(result, step) -> tuple[str, ...]:
           "bare metal: how many exit-handler instructions before L1's IDT gets the interrupt?",
           hint="First: does the vector come in the exit (acknowledge interrupt on exit)? If "
                "not, L1 runs its exit handler with IF = 0: find its STI, and remember what "
-               "blocking by STI does to the instruction after it.")
+               "blocking by STI does to the instruction after it.",
+          second_hint="With acknowledge interrupt on exit, L1 has the vector from the exit "
+                      "itself. Without it, L1's exit handler starts with IF = 0 (a VM exit "
+                      "loads RFLAGS = 0x2, SDM Vol. 3C §28.5): count the instructions it "
+                      "retires until it has IF = 1 and blocking by STI (§25.4.2) has ended.")
 def bare_sti(rng: random.Random) -> Question:
     ack = rng.random() < 0.25
     before, after = rng.randint(0, 3), rng.randint(1, 2)
@@ -141,21 +150,24 @@ def _exit_then_delivery(result):
 
 
 def _bare_sti_why_not(scenario, retired: list[str]) -> tuple[tuple[int, str], ...]:
-    """The counts that come from a known misconception, each with the sentence against it."""
+    """The counts that come from a known misconception, each with what that count would need
+    and where to look; never the count the run gives."""
     handler = scenario.l1["exit_handler"]
     if scenario.vmcs12["ack_interrupt_on_exit"]:
-        early = ("Acknowledge interrupt on exit is 1: the vector is already in the exit, and "
-                 "KVM in L1 calls the handler for it right after the exit, before running any "
-                 "of its exit handler.")
-        return tuple((n, early) for n in range(1, len(handler)))
+        waits = ("Counting exit-handler instructions assumes that L1 must wait to take the "
+                 "interrupt through its IDT: check whether the exit already carries the "
+                 "vector (acknowledge interrupt on exit, SDM Vol. 3C §25.9.2).")
+        return tuple((n, waits) for n in range(1, len(handler)))
     at_sti = handler.index("sti") + 1
-    found = {at_sti: "That stops at STI. STI sets IF = 1 but blocks interrupts until the next "
-                     "instruction completes (blocking by STI, SDM Vol. 3C §25.4.2): the delivery "
-                     "comes after the instruction that follows STI.",
-             0: "The exit carries no vector (acknowledge interrupt on exit is 0), and L1 runs "
-                "its exit handler with IF = 0 (§28.5): the interrupt must wait for L1's STI.",
-             len(handler) - 1: "The delivery does not wait for the end of the exit handler: "
-                               "it comes as soon as L1 has IF = 1 and STI blocking is over."}
+    found = {at_sti: "STI sets IF = 1, but that does not let an interrupt in at once: look up "
+                     "what blocking by STI (SDM Vol. 3C §25.4.2) does to the instruction "
+                     "after STI.",
+             0: "0 would need L1 to have the vector before its exit handler runs: check "
+                "acknowledge interrupt on exit (§25.9.2), and what a VM exit does to L1's "
+                "RFLAGS.IF (§28.5).",
+             len(handler) - 1: "An interrupt pending in the APIC does not wait for the end of "
+                               "the exit handler: find the first instruction boundary at "
+                               "which L1 can take it (IF = 1, no blocking by STI)."}
     return tuple((n, why) for n, why in sorted(found.items()) if n != len(retired))
 
 

@@ -38,7 +38,10 @@ def signature(result) -> tuple:
 @exercise("bug-hunt", "07-bug-hunt",
           "a teaching bug is on: find which from the trace (answers: every bug giving this run)",
           hint="Start from the checker's first finding, then find in q.timeline() the step of "
-               "L0 that caused it, and compare with each suspect's effect in the table above.")
+               "L0 that caused it, and compare with each suspect's effect in the table above.",
+          second_hint="For each suspect, ask what it would change first in what L1 or L2 "
+                      "observe; compare that with the first point at which this run differs "
+                      "from bare metal.")
 def bug_hunt(rng: random.Random) -> Question:
     hidden = rng.choice(sorted(BUGS))
     scenario = _visible_variant(rng, hidden)

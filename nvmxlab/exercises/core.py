@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import formats
 from ..scenario import Scenario
+from . import graded
 from .reading import run
 
 LETTERS = "abcdefghij"
@@ -29,6 +30,9 @@ class Solution:
     accept: tuple[str, ...] = ()  # other choices that are just as right (bug hunt)
     trace_title: str = "The steps that show it:"
     hint: str = ""  # where to look, shown after a first miss; never the answer
+    # Where to look more closely, shown with the first from a second miss of a graded
+    # question on; never the answer either.
+    second_hint: str = ""
     # A sentence for a wrong answer that is a known misconception: (that answer, why not).
     why_not: tuple[tuple[str | int, str], ...] = ()
 
@@ -80,6 +84,11 @@ class Question:
         return f"{LETTERS[self.choices.index(choice)]}) {choice}"
 
     @property
+    def graded(self) -> bool:
+        """A question the course grades: its answer is shown only once it is answered right."""
+        return graded.is_graded(self.exercise, self.seed)
+
+    @property
     def answer_label(self) -> str:
         return self.label(self.answer) if self.choices else str(self.answer)
 
@@ -114,26 +123,34 @@ class Question:
             lines += ["", self.shown_title, *(f"  {s}" for s in self.shown)]
         lines += ["", self.prompt]
         lines += [f"  {self.label(c)}" for c in self.choices]
-        if self.share:
+        # A graded question's share string would let `nvmxlab run` show the whole run, answer
+        # included, before the learner has tried.
+        if self.share and not self.graded:
             lines += ["", f"Explore it: nvmxlab run {self.share}"]
         if solve:
             lines += ["", "Answer: " + self.answer_label, ""]
             lines += [p for para in self.solution.why for p in (para, "")]
             if self.solution.trace:
                 lines += [self.solution.trace_title, *(f"  {s}" for s in self.solution.trace)]
+        elif self.graded:
+            lines += ["", f"Answer it in the check cell of "
+                          f"{graded.where(self.exercise, self.seed)}."]
         elif self.exercise:
             lines += ["", f"Check your answer: nvmxlab exercise {self.exercise} "
                           f"--seed {self.seed} --solve"]
         return "\n".join(lines).rstrip() + "\n"
 
     def feedback(self, given: object) -> str:
-        """The worked feedback (as after the last try): right or not, and why, from the trace."""
+        """The feedback after the last try: right or not, and why, from the trace (for a
+        graded question, a miss still gets only hints)."""
         return self.respond(given, attempt=TRIES).text()
 
     def respond(self, given: object, attempt: int = 1) -> Feedback:
         """Feedback on the `attempt`-th try: a blank never counts as right; a first miss gets
         a hint (and the sentence for its misconception) and a retry; the worked answer comes
-        with a right answer or after the last try."""
+        with a right answer, or after the last try of a practice question.  A miss of a
+        graded question never shows the answer: from the second miss on it gets a second,
+        closer hint, and another retry."""
         if is_blank(given):
             return Feedback(BLANK, "Not answered yet: " + self.expected_form() + ".")
         meant = self.interpret(given)
@@ -144,10 +161,12 @@ class Question:
         if self.is_correct(given):
             return Feedback(RIGHT, f"Right: {self.answer_label}.", worked)
         mistaken = self._why_not(meant)
-        if attempt < TRIES:
-            hint = self.solution.hint or "Read the setting again, line by line."
+        if attempt < TRIES or self.graded:
+            hints = [f"Hint: {self.solution.hint or 'Read the setting again, line by line.'}"]
+            if attempt >= TRIES and self.solution.second_hint:
+                hints.append(f"Another hint: {self.solution.second_hint}")
             return Feedback(RETRY, f"Not yet: {self._label_of(meant)} is not it.",
-                            (*mistaken, f"Hint: {hint}", "Try again."))
+                            (*mistaken, *hints, "Try again."))
         return Feedback(WRONG, f"Not quite. The answer is {self.answer_label}.",
                         (*mistaken, *worked))
 
@@ -183,7 +202,8 @@ class Question:
         return "\n".join(parts) + "\n"
 
 
-# Tries before the worked answer is shown: the first miss gets a hint and a second chance.
+# Tries before a practice question shows the worked answer: the first miss gets a hint and a
+# second chance.  A graded question never shows it before the answer is right.
 TRIES = 2
 
 
@@ -238,21 +258,23 @@ class Exercise:
     summary: str
     make: Callable[[random.Random], Question] = field(repr=False)
     hint: str = ""  # where to look, for every question that brings no hint of its own
+    second_hint: str = ""  # where to look more closely, after a second miss of a graded one
 
     def question(self, seed: int) -> Question:
         made = self.make(random.Random(seed))
-        solution = replace(made.solution, hint=made.solution.hint or self.hint)
+        solution = replace(made.solution, hint=made.solution.hint or self.hint,
+                           second_hint=made.solution.second_hint or self.second_hint)
         return replace(made, solution=solution, exercise=self.name, seed=seed)
 
 
 REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(name: str, notebook: str, summary: str, hint: str = ""):
+def exercise(name: str, notebook: str, summary: str, hint: str = "", second_hint: str = ""):
     """Register a generator: a function of a `random.Random` that returns a Question."""
 
     def register(make: Callable[[random.Random], Question]) -> Callable:
-        REGISTRY[name] = Exercise(name, notebook, summary, make, hint)
+        REGISTRY[name] = Exercise(name, notebook, summary, make, hint, second_hint)
         return make
 
     return register

@@ -61,7 +61,11 @@ def _seed_variant(rng: random.Random, title: str, trigger: str | None = None):
 @exercise("next-exit", "02-nested-injection",
           "nested, 2011 VMX: what is the next VM exit the CPU takes (the next one L0 handles)?",
           hint="Look at the last step shown: what has L0 just set up, which level runs next, "
-               "and with which IF?")
+               "and with which IF?",
+          second_hint="Follow the run past the last step shown: which level does L0 enter "
+                      "next, and which of its next instructions cannot complete without L0? "
+                      "If L0 has opened an interrupt window, when can that level take "
+                      "interrupts?")
 def next_exit(rng: random.Random) -> Question:
     scenario = _seed_variant(rng, "What does the CPU exit on next?")
     result = rd.run(scenario)
@@ -98,9 +102,15 @@ def _checkpoint(rng: random.Random, result):
 
 
 @exercise("l0-exits", "02-nested-injection",
-          "nested, 2011 VMX: how many VM exits does L0 handle before L2 runs again?",
-          hint="Every VM exit goes to L0 first, including those L1 never sees: the kick, L1's "
-               "VMRESUME, L1's EOI write, the interrupt window.")
+          "nested, 2011 VMX: how many VM exits does L0 handle before L2 retires its next "
+          "instruction?",
+          hint="Every VM exit goes to L0 first, including the ones L1 never sees. Follow the "
+               "run from the interrupt, step by step, and count each time the CPU leaves L1 "
+               "or L2 for L0.",
+          second_hint="L1 is a guest of L0 too: besides L2's exits, count L1's own - its VMX "
+                      "instructions, the APIC registers L0 emulates for it, and windows L0 "
+                      "opens on it. And an L2 instruction that exits, such as VMCALL, retires "
+                      "only after its exit has been handled.")
 def l0_exits(rng: random.Random) -> Question:
     trigger = "L1:1" if rng.random() < 0.3 else None
     scenario = _seed_variant(rng, "How many exits does it cost?", trigger)
@@ -115,7 +125,9 @@ def l0_exits(rng: random.Random) -> Question:
         shown=rd.excerpt(result, 0, raise_.seq),
         prompt=f"The run is shown up to the interrupt (step {raise_.seq}). How many VM exits "
                "does the CPU take - each one handled by L0 - from then until L2 retires its "
-               "next instruction?",
+               "next instruction? (Count up to that instruction: a VM entry into L2 does not "
+               "end the count, and an L2 instruction that exits, such as VMCALL, retires only "
+               "once its exit is handled.)",
         solution=Solution(len(exits), _l0_exits_why(result, exits, resume),
                           rd.excerpt(result, raise_.seq, resume.seq),
                           why_not=_l0_exits_why_not(result, exits, raise_, resume)),
@@ -128,9 +140,9 @@ def _l0_exits_why_not(result, exits, raise_, resume) -> tuple[tuple[int, str], .
             if raise_.seq < e.seq < resume.seq and isinstance(o, ObservedExit)]
     if len(seen) == len(exits):
         return ()
-    return ((len(seen), f"That counts the exits L1 sees ({len(seen)}). L0 handles every exit "
-                        "first, also the ones that are its own business and that L1 never "
-                        "sees."),)
+    return ((len(seen), "That is the number of exits L1 sees. L0 handles every exit first, "
+                        "also the ones that are its own business and that L1 never sees: look "
+                        "for those too."),)
 
 
 def _l0_exits_why(result, exits, resume) -> tuple[str, ...]:

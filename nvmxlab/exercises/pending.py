@@ -17,7 +17,11 @@ TRIGGERS = ("L1:vmlaunch", "L1:vmresume", "L1:vmresume:2")
           "an interrupt as L1's VMLAUNCH/VMRESUME completes: which exit does L1 see first, when?",
           hint="While nested_run_pending, L0 must enter L2 first. Then check the policy: does "
                "the deferred interrupt wait for L2's next exit, or does L0 request an immediate "
-               "exit?")
+               "exit?",
+          second_hint="Notebook 03 runs at-vmlaunch under both policies: for the policy shown "
+                      "here, find in that notebook the first exit L1 sees after the "
+                      "interrupt, then count L2's instructions in this question's program up "
+                      "to it.")
 def run_pending(rng: random.Random) -> Question:
     policy, trigger = rng.choice(POLICIES), rng.choice(TRIGGERS)
     nops = rng.randint(2, 5)
@@ -48,18 +52,20 @@ def run_pending(rng: random.Random) -> Question:
 
 
 def _run_pending_why_not(nops: int) -> tuple[tuple[str, str], ...]:
+    """What each choice would need, and what to check; not which policy does what."""
     return (
         (_exit_after("EXTERNAL_INTERRUPT", 0),
-         "That is what bare metal shows, and what kvm-modern's immediate exit achieves. Under "
-         "kvm-2011-vmx, L0 defers the interrupt while nested_run_pending and re-arms "
-         "KVM_REQ_EVENT, so it waits for L2's next exit of any kind."),
+         "That is what bare metal shows. Nested, L0 is still emulating L1's instruction "
+         "(nested_run_pending): check what the policy shown does with an interrupt then - "
+         "does it get L2 to exit at once, or let the interrupt wait (notebook 03)?"),
         (_exit_after("VMCALL", nops),
-         "That is the 2011 code's delay. kvm-modern requests an immediate exit while "
-         "nested_run_pending, so L1 sees the EXTERNAL_INTERRUPT exit before L2 retires "
-         "anything."),
+         "A VMCALL exit first means that L0 let the interrupt wait for L2's next exit of any "
+         "kind: check whether the policy shown does that while nested_run_pending, or "
+         "requests an immediate exit (notebook 03)."),
         (_exit_after("EXTERNAL_INTERRUPT", nops),
-         "When L2 runs on to its VMCALL, the exit that ends the wait is that VMCALL, and L1 "
-         "sees it as a VMCALL exit: L0 emulates the interrupt's exit only afterwards."),
+         "L2 gets through all of its instructions only when it reaches its VMCALL, and a "
+         "VMCALL always exits (SDM Vol. 3C §26.1.2): ask which exit L1 would see first if L2 "
+         "got that far."),
         (_exit_after("VMCALL", 0),
          "A VMCALL exit can only come after L2 has retired the instructions before its "
          "VMCALL."),
@@ -108,19 +114,26 @@ VERDICTS = ("MATCH: L1 and L2 see what they would see on bare metal",
 # For each right verdict, the sentence against each wrong one.
 VERDICT_WHY_NOT = {
     VERDICTS[0]: ((VERDICTS[1], "A delay is reported only when an interrupt reaches L1 later "
-                                "in L2's progress than on bare metal; here nothing comes late."),
-                  (VERDICTS[2], "Extra exits and loop passes of L0 are not a mismatch: the "
-                                "checker compares only what L1 and L2 observe.")),
-    VERDICTS[1]: ((VERDICTS[0], "Same exits, but not at the same point: L1 learns of the "
-                                "interrupt later in L2's progress than on bare metal."),
-                  (VERDICTS[2], "An interrupt may arrive at any time, so taking it later is "
-                                "reported as a delay, not a mismatch.")),
-    VERDICTS[2]: ((VERDICTS[0], "A match needs the same observations at the same point of L2's "
-                                "progress as on bare metal; compare the exit at which L1 learns "
+                                "in L2's progress than on bare metal: compare, nested and on "
+                                "bare metal, how many instructions L2 has retired when L1 "
+                                "learns of each interrupt."),
+                  (VERDICTS[2], "A mismatch needs L1 or L2 to observe something that bare "
+                                "metal does not show; L0's own exits and loop passes are "
+                                "observed by neither. Compare the two views, not L0's work.")),
+    VERDICTS[1]: ((VERDICTS[0], "A plain match needs every observation at the same point of "
+                                "L2's progress as on bare metal: compare, nested and on bare "
+                                "metal, how many instructions L2 has retired when L1 learns "
                                 "of the interrupt."),
-                  (VERDICTS[1], "An interrupt already pending at VM entry must exit before L2's "
-                                "first instruction (SDM): running past it is a mismatch, not a "
-                                "delay.")),
+                  (VERDICTS[2], "A mismatch needs L1 or L2 to observe something that no bare-"
+                                "metal run shows. Ask whether what differs could happen on "
+                                "bare metal if the interrupt arrived at another moment.")),
+    VERDICTS[2]: ((VERDICTS[0], "A match needs the same observations at the same point of L2's "
+                                "progress as on bare metal: compare the exit at which L1 "
+                                "learns of the interrupt."),
+                  (VERDICTS[1], "A delay is only what bare metal could also show with the "
+                                "interrupt arriving later. Check where the interrupt is when "
+                                "L1's VM entry completes, and what the CPU must do with an "
+                                "interrupt already pending at VM entry.")),
 }
 BASES = ("at-vmlaunch", "at-vmresume-modern", "pending-at-vmresume", "seed-interrupt")
 
@@ -129,7 +142,11 @@ BASES = ("at-vmlaunch", "at-vmresume-modern", "pending-at-vmresume", "seed-inter
           "will `nvmxlab check` find that L1 sees what it would see on bare metal?",
           hint="The checker compares only what L1 and L2 observe, and at what point of L2's "
                "progress; extra work for L0 does not count. Where is the interrupt when L1's "
-               "VM entry completes?")
+               "VM entry completes?",
+          second_hint="Work out both runs: on bare metal, which exit does L1 see first for "
+                      "the interrupt, after how many of L2's instructions? Then nested, under "
+                      "the policy shown (notebook 03's scenarios). Same exit at the same "
+                      "point, the same exit later, or something bare metal cannot show?")
 def verdict(rng: random.Random) -> Question:
     base, policy = rng.choice(BASES), rng.choice(POLICIES)
     nops = rng.randint(2, 5)

@@ -18,7 +18,11 @@ METRICS = {"loop_iterations": "vCPU loop iterations (passes through vcpu_enter_g
           "the same scenario under two of L0's designs: how much more work for one of them?",
           hint="Count for both policies: the SVM shape adds a loop pass that enters no guest, "
                "kvm-modern an immediate exit while nested_run_pending. Mind the sign: the "
-               "second policy minus the first.")
+               "second policy minus the first.",
+          second_hint="Take the interrupts one at a time: does each arrive while L2 runs, or "
+                      "while L0 emulates L1's VMLAUNCH or VMRESUME (nested_run_pending)? For "
+                      "each, what does each policy add: a loop pass that enters no guest, an "
+                      "immediate exit, or nothing?")
 def policy_cost(rng: random.Random) -> Question:
     first_policy, second_policy = rng.choice(PAIRS)
     metric = rng.choice(sorted(METRICS))
@@ -42,13 +46,21 @@ def policy_cost(rng: random.Random) -> Question:
         scenario=scenario, share=rd.share(scenario))
 
 
+# How far from 0 an answer of the wrong sign still gets the sentence on the sign.
+SIGN_SPAN = 40
+
+
 def _why_not(answer: int, second: str, first: str) -> tuple[tuple[int, str], ...]:
+    """The sign, for every answer of the other sign (not only for -answer, which would say
+    that the size is right); and 0, for a learner who compared what L1 sees."""
     if answer == 0:
         return ()
-    return ((-answer, f"The sign is reversed: the question asks how many more {second} takes "
-                      f"than {first}."),
-            (0, "The views of L1 and L2 are the same under both designs, but L0's work is "
-                "not: count the work, not what L1 sees."))
+    sign = (f"Check the sign: the question asks how many more {second} takes than {first}, "
+            f"that is {second}'s count minus {first}'s; fewer is a negative number.")
+    other_sign = range(1, SIGN_SPAN + 1) if answer < 0 else range(-SIGN_SPAN, 0)
+    return ((0, "The views of L1 and L2 may be the same under both designs, but compare L0's "
+                "work, not what L1 sees."),
+            *((n, sign) for n in other_sign))
 
 
 def _why(a, b, metric: str) -> tuple[str, ...]:

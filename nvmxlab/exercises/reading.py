@@ -200,39 +200,41 @@ FATES = ("vmfail", "exit-novector", "exit-vector", "l2-idt", "l1-later")
 
 def fate_why_not(scenario: Scenario, mode: str, answer: str, vector: int
                  ) -> tuple[tuple[str, str], ...]:
-    """For each wrong fate, the sentence that answers the misconception behind it, read off
-    the scenario's controls and policy (the run itself gave `answer`)."""
-    vmcs12 = scenario.vmcs12
-    exiting, ack = vmcs12["external_interrupt_exiting"], vmcs12["ack_interrupt_on_exit"]
+    """For each wrong fate, why it cannot be right: what that fate would need, and which
+    control or part of the setting to check.  A sentence never says what does happen: the
+    learner reads the setting and decides (the run itself gave `answer`)."""
+    exiting = scenario.vmcs12["external_interrupt_exiting"]
     if answer == "vmfail":
-        refused = (f"Look at the policy first: {scenario.policy} does not offer acknowledge "
-                   "interrupt on exit to L1, so L1's VMLAUNCH fails and L2 never runs: nothing "
-                   "can exit from it or be delivered to it.")
-        return tuple((fate_text(k, vector), refused) for k in FATES if k != answer)
-    no_exit = ("External-interrupt exiting is 0: the interrupt does not make L2 exit at all; it "
-               "can only go through the IDT of whoever runs.")
+        first = ("Before asking what the interrupt does, ask whether L2 runs at all: compare "
+                 "the controls L1 sets with the ones L0 offers L1 under the policy shown "
+                 "(notebook 04).")
+        return tuple((fate_text(k, vector), first) for k in FATES if k != answer)
+    needs_exit = ("An EXTERNAL_INTERRUPT exit needs external-interrupt exiting "
+                  "(PIN_BASED_EXT_INTR_MASK) = 1 in L1's controls for L2 (SDM Vol. 3C §26.2): "
+                  "check that control.")
     sentences = {
-        "vmfail": "A VM entry fails only with a control that is not offered. "
-                  + ("On bare metal the CPU offers every control L1 sets here."
-                     if mode == "bare" or ack else
-                     "L1 did not set acknowledge interrupt on exit, the one control the 2011 "
-                     "code refuses, so the entry succeeds."),
-        "exit-novector": no_exit if not exiting else
-        "Acknowledge interrupt on exit is 1: the CPU acknowledges the interrupt as part of the "
-        "exit and writes its vector into the exit's interruption information (SDM Vol. 3C "
-        "§25.9.2).",
-        "exit-vector": no_exit if not exiting else
-        "The vector comes with the exit only when acknowledge interrupt on exit is 1; here it "
-        "is 0, so the interrupt stays pending in the APIC and the exit's interruption "
-        "information is not valid (§28.1).",
-        "l2-idt": "External-interrupt exiting is 1: the interrupt makes L2 exit whatever L2's "
-                  "RFLAGS.IF; L2's IF masks only interrupts that would go through L2's own IDT "
-                  "(§26.2)." if exiting else
-                  "L2 never has IF = 1 when the interrupt could reach it, so L2 cannot take it "
-                  "through its IDT; it waits until L1 runs with interrupts enabled.",
-        "l1-later": "Nothing waits for another exit: with external-interrupt exiting = 1 the "
-                    "interrupt itself causes the exit." if exiting else
-                    "L2 can take it: external-interrupt exiting is 0, the interrupt goes to "
-                    "whoever runs, and L2 runs with IF = 1 and no STI blocking.",
+        "vmfail": "A VM entry fails only when L1 sets a control that "
+                  + ("the CPU does not offer in its VMX capability MSRs." if mode == "bare" else
+                     "L0 does not offer L1: check, for the policy shown, which controls L0 "
+                     "offers (notebook 04)."),
+        "exit-novector": needs_exit if not exiting else
+        "An exit without the vector is what the CPU gives when it does not acknowledge the "
+        "interrupt as part of the exit: check acknowledge interrupt on exit "
+        "(VM_EXIT_ACK_INTR_ON_EXIT, SDM Vol. 3C §25.9.2).",
+        "exit-vector": needs_exit if not exiting else
+        "The vector comes in the exit only if the CPU acknowledges the interrupt as part of "
+        "the exit: check acknowledge interrupt on exit (VM_EXIT_ACK_INTR_ON_EXIT, SDM Vol. 3C "
+        "§25.9.2, §28.1).",
+        "l2-idt": "Going through L2's IDT needs an interrupt that causes no VM exit: check "
+                  "external-interrupt exiting (§26.2). L2's RFLAGS.IF masks only interrupts "
+                  "that would go through L2's own IDT." if exiting else
+                  "Going through L2's IDT needs L2 to be running with RFLAGS.IF = 1, and no "
+                  "blocking by STI, while the interrupt is pending: follow L2's IF through its "
+                  "program from the step the interrupt is raised.",
+        "l1-later": "Waiting for an unrelated exit needs an interrupt that causes no exit of "
+                    "its own: check external-interrupt exiting (§26.2)." if exiting else
+                    "Waiting for a later, unrelated exit needs L2 to be unable to take the "
+                    "interrupt for as long as it runs: follow L2's RFLAGS.IF and blocking by "
+                    "STI through its program from the step the interrupt is raised.",
     }
     return tuple((fate_text(k, vector), sentences[k]) for k in FATES if k != answer)

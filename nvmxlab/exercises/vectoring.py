@@ -31,7 +31,11 @@ NOT_EXTERNAL = "VMCALL, then EXTERNAL_INTERRUPT"
 @exercise("idt-vectoring", "06-l1-injects",
           "L1 injects into L2: which exits does L1 see until L2 has the vector?",
           hint="L1 can inject only at a VM entry, so it first needs an exit from L2; then check "
-               "whether the delivery into L2 faults in an EPT, and in whose.")
+               "whether the delivery into L2 faults in an EPT, and in whose.",
+          second_hint="In order: the exit that lets L1 run and inject at all; an interrupt "
+                      "window, if L2 cannot take the vector at that entry; an EPT violation "
+                      "during the delivery, if the missing page is in an EPT that L1 "
+                      "manages. An exit for L0's own EPT is L0's business alone.")
 def idt_vectoring(rng: random.Random) -> Question:
     policy = rng.choice(("kvm-2011-vmx", "kvm-modern"))
     program, rflags_if = rng.choice(L2_PROGRAMS)
@@ -117,7 +121,11 @@ NMI_DISTRACTORS = (
 
 @exercise("nmi", "06-l1-injects",
           "an NMI for L1 while L2 runs: an exit (which one), or straight into L2, and when?",
-          hint="Look at NMI exiting first; and remember that RFLAGS.IF never masks an NMI.")
+          hint="Look at NMI exiting first; and remember that RFLAGS.IF never masks an NMI.",
+          second_hint="With NMI exiting (pin-based control bit 3), which exit reason does an "
+                      "NMI give, and is the exit's interruption information valid (SDM Vol. "
+                      "3C §25.9.2)? Without it, which level runs when the NMI arrives, and "
+                      "can anything but blocking by NMI hold it back?")
 def nmi(rng: random.Random) -> Question:
     exiting = rng.random() < 0.5
     program, rflags_if = rng.choice(NMI_PROGRAMS)
@@ -140,16 +148,17 @@ def nmi(rng: random.Random) -> Question:
 
 def _nmi_why_not(exiting: bool) -> tuple[tuple[str, str], ...]:
     external, exception, at_once, after_sti = NMI_DISTRACTORS
-    found = [(external, "An NMI never exits as EXTERNAL_INTERRUPT: with NMI exiting its exit "
-                        "reason is 0, EXCEPTION_NMI."),
-             (after_sti, "RFLAGS.IF never masks an NMI: L2's CLI does not hold it back, and "
-                         "its STI releases nothing.")]
+    found = [(external, "An NMI never causes an EXTERNAL_INTERRUPT exit: external-interrupt "
+                        "exiting is for maskable interrupts, and NMIs have a pin-based control "
+                        "of their own (SDM Vol. 3C §25.6.1): check NMI exiting."),
+             (after_sti, "Waiting for STI needs an event that RFLAGS.IF masks: check what IF "
+                         "does to an NMI.")]
     if exiting:
-        found.append((at_once, "NMI exiting is 1: the NMI makes L2 exit to L1 instead of "
-                               "going through L2's IDT."))
+        found.append((at_once, "Going through L2's IDT needs an NMI that causes no VM exit: "
+                               "check NMI exiting (pin-based control bit 3)."))
     else:
-        found.append((exception, "An EXCEPTION_NMI exit needs NMI exiting = 1; here it is 0, "
-                                 "so the NMI goes to whoever runs: L2."))
+        found.append((exception, "An EXCEPTION_NMI exit needs NMI exiting (pin-based control "
+                                 "bit 3) = 1: check that control."))
     return tuple(found)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 
+from . import graded
 from .core import LETTERS, RIGHT, Feedback, Question, is_blank, question
 
 CODE = re.compile(r"`([^`]+)`")
@@ -57,7 +58,8 @@ class Checked:
 
 
 class Ask:
-    """Question `name` at `seed`; "Another question" moves on to the next seed."""
+    """Question `name` at `seed`; "Another question" moves on to the next seed.  Practice
+    never shows a graded question: a graded seed is skipped, with a note saying so."""
 
     def __init__(self, name: str, seed: int = 0):
         import ipywidgets as w
@@ -69,13 +71,20 @@ class Ask:
         self.check = w.Button(description="Check", button_style="primary")
         self.another = w.Button(description="Another question")
         self.check.on_click(lambda _: self.grade())
-        self.another.on_click(lambda _: self.show(self.seed + 1))
+        self.another.on_click(lambda _: self.show(graded.next_practice_seed(name, self.seed)))
+        self.note = w.HTML()
         self.answer_box = w.Box()
-        self.widget = w.VBox([self.text, self.answer_box,
+        self.widget = w.VBox([self.note, self.text, self.answer_box,
                               w.HBox([self.check, self.another]), self.feedback])
         self.show(seed)
 
     def show(self, seed: int) -> None:
+        self.note.value = ""
+        if graded.is_graded(self.name, seed):
+            practice = graded.next_practice_seed(self.name, seed)
+            self.note.value = (f"<p>Seed {seed} is {html.escape(graded.where(self.name, seed))}"
+                               f": practise on seed {practice} instead.</p>")
+            seed = practice
         self.seed = seed
         self.q = question(self.name, seed)
         self.text.value = question_html(self.q)

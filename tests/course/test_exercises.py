@@ -60,8 +60,8 @@ def test_different_seeds_give_different_questions(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_solve_prints_the_answer_and_how_the_trace_shows_it(name, capsys):
-    status, out = printed(capsys, name, "--seed", "3", "--solve")
-    q = exercises.question(name, 3)
+    status, out = printed(capsys, name, "--seed", "1", "--solve")
+    q = exercises.question(name, 1)
     assert status == 0
     assert f"Answer: {q.answer_label}" in out
     assert q.solution.why[0] in out
@@ -73,9 +73,16 @@ def test_without_solve_the_answer_is_not_printed(capsys):
     assert "--solve" in out
 
 
-def test_an_unknown_exercise_is_an_error_with_exit_status_2(capsys):
+def test_an_unknown_exercise_is_an_error_with_exit_status_2_naming_every_exercise(capsys):
     assert cli.main(["exercise", "no-such-exercise"]) == 2
-    assert "no exercise 'no-such-exercise'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no exercise 'no-such-exercise'" in err and "did you mean" not in err
+    assert err.rstrip().endswith("the exercises are: " + ", ".join(NAMES))
+
+
+def test_a_misspelt_exercise_gets_a_did_you_mean(capsys):
+    assert cli.main(["exercise", "bare-exitt"]) == 2
+    assert "no exercise 'bare-exitt' (did you mean 'bare-exit'?)" in capsys.readouterr().err
 
 
 # -- grading -------------------------------------------------------------------------------------
@@ -114,9 +121,9 @@ def test_validate_explains_the_expected_form_of_an_answer():
 
 
 def test_feedback_on_a_wrong_answer_gives_the_right_one_with_the_steps_of_the_run():
-    q = exercises.question("next-exit", 4)
+    q = exercises.question("next-exit", 5)
     wrong = next(c for c in q.choices if c != q.answer)
-    text = exercises.feedback("next-exit", 4, wrong)
+    text = exercises.feedback("next-exit", 5, wrong)
     assert text.startswith(f"Not quite. The answer is {q.answer_label}.")
     assert "The steps that show it:" in text
 

@@ -1,5 +1,6 @@
 """Feedback on an answer, as a learner checks it: a blank is never right, a first miss gets a
-hint and a retry (and the sentence for its misconception), the worked answer comes after."""
+hint and a retry (and the sentence for its misconception); in practice the worked answer comes
+after, in a graded question only once the answer is right."""
 
 import pytest
 from hypothesis import given, settings
@@ -9,6 +10,7 @@ from nvmxlab import exercises
 from nvmxlab.exercises import core
 
 NAMES = exercises.names()
+PRACTICE = 1  # a seed no graded question uses
 BLANKS = st.sampled_from([None, "", " ", "\n\t"])
 
 
@@ -41,8 +43,9 @@ def test_a_first_miss_gets_a_hint_and_a_retry_without_the_answer(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_a_second_miss_gets_the_worked_answer_from_the_trace(name):
-    q = exercises.question(name, 3)
+def test_a_second_miss_of_a_practice_question_gets_the_worked_answer_from_the_trace(name):
+    q = exercises.question(name, PRACTICE)
+    assert not q.graded
     fb = q.respond(wrong_answers(q)[0], attempt=2)
     assert fb.verdict == core.WRONG
     assert fb.head == f"Not quite. The answer is {q.answer_label}."
@@ -80,7 +83,7 @@ def test_a_vector_in_an_unacknowledged_exit_gets_the_sentence_on_ack_on_exit():
     q = exercises.question("bare-exit", seed)
     with_vector = next(c for c in q.choices if "with vector" in c)
     fb = q.respond(with_vector, attempt=1)
-    assert "acknowledge interrupt on exit is 1" in fb.paragraphs[0]
+    assert "check acknowledge interrupt on exit" in fb.paragraphs[0]
 
 
 def test_counting_only_l1s_exits_gets_the_sentence_on_l0s_own_exits():
@@ -112,12 +115,45 @@ def test_checking_an_unanswered_question_says_so_and_raises_nothing():
     assert "Not answered yet" in shown._repr_html_()
 
 
-def test_checking_two_different_wrong_answers_gives_a_hint_then_the_worked_answer():
+GRADED = sorted(exercises.GRADED)
+
+
+@pytest.mark.parametrize(("name", "seed"), GRADED)
+def test_checking_every_wrong_answer_of_a_graded_question_never_shows_the_answer(name, seed):
+    q = exercises.question(name, seed)
+    for wrong in wrong_answers(q) * 2:
+        fb = exercises.check(name, seed, wrong).feedback
+        assert fb.verdict == core.RETRY and fb.paragraphs[-1] == "Try again."
+        assert "The answer is" not in fb.text()
+        assert not (q.choices and q.answer_label in fb.text())
+        worked = set(q.solution.why) - {sentence for _, sentence in q.solution.why_not}
+        assert not worked & set(fb.paragraphs)
+
+
+def test_a_second_miss_of_a_graded_question_adds_a_second_hint_to_the_first():
     q = exercises.question("bare-exit", 3)
     first, second = wrong_answers(q)[:2]
-    assert exercises.check("bare-exit", 3, first).feedback.verdict == core.RETRY
-    assert exercises.check("bare-exit", 3, first).feedback.verdict == core.RETRY
-    assert exercises.check("bare-exit", 3, second).feedback.verdict == core.WRONG
+    once = exercises.check("bare-exit", 3, first).feedback
+    assert exercises.check("bare-exit", 3, first).feedback == once  # the same answer again
+    twice = exercises.check("bare-exit", 3, second).feedback
+    assert f"Hint: {q.solution.hint}" in once.paragraphs
+    assert f"Another hint: {q.solution.second_hint}" not in once.paragraphs
+    assert {f"Hint: {q.solution.hint}", f"Another hint: {q.solution.second_hint}"} <= set(
+        twice.paragraphs)
+
+
+def test_a_graded_question_answered_right_after_misses_says_right_with_the_explanation():
+    q = exercises.question("bare-sti", 7)
+    for wrong in wrong_answers(q):
+        exercises.check("bare-sti", 7, wrong)
+    fb = exercises.check("bare-sti", 7, q.answer).feedback
+    assert fb.right and set(q.solution.why) <= set(fb.paragraphs)
+
+
+def test_the_feedback_function_never_gives_a_graded_questions_answer_either():
+    q = exercises.question("next-exit", 4)
+    wrong = next(c for c in q.choices if c != q.answer)
+    assert "The answer is" not in exercises.feedback("next-exit", 4, wrong)
 
 
 def test_checking_the_right_answer_says_right():
