@@ -13,7 +13,7 @@ import json
 import re
 import sys
 
-from . import costs, exercises, formats
+from . import formats
 from .bugs import BUGS, POLICIES
 from .engine import MODES, check, run
 from .limits import shown
@@ -159,6 +159,10 @@ def cmd_check(args) -> int:
 
 
 def cmd_cost(args) -> int:
+    # The cost model and the exercises are imported by their own commands alone: importing
+    # them for every command made a fifth of the start-up of `nvmxlab run`.
+    from . import costs
+
     changes = {}
     for item in args.cost:
         name, sep, value = item.partition("=")
@@ -199,6 +203,8 @@ def cmd_explain(args) -> int:
 
 
 def cmd_exercise(args) -> int:
+    from . import exercises  # imported by this command alone (see cmd_cost)
+
     return exercises.cli(args.name, args.seed, args.solve)
 
 

@@ -134,3 +134,14 @@ def test_python_dash_m_works():
     p = subprocess.run([sys.executable, "-m", "nvmxlab", "list"], capture_output=True,
                        text=True)
     assert p.returncode == 0 and "seed-interrupt" in p.stdout
+
+
+def test_run_does_not_import_what_only_other_commands_need():
+    # The exercises and the cost model were a fifth of `nvmxlab run`'s start-up.
+    import subprocess
+    import sys
+    code = ("import sys; from nvmxlab import cli; cli.main(['run', 'seed-interrupt']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('nvmxlab.exercises', "
+            "'nvmxlab.costs'))))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.splitlines()[-1] == "[]"
