@@ -25,6 +25,12 @@ class UsageError(Exception):
     pass
 
 
+# What the last command made: its result or comparison.  The process that runs one command
+# ends without freeing it (__main__.console), since freeing a long run's trace object by
+# object took a twentieth of `nvmxlab run`'s time.
+made: list = []
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with its errors in two lines (not the usage block) and the values it
     repeats shortened."""
@@ -35,6 +41,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
+    made.clear()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -135,6 +142,7 @@ def _load(args):
 def cmd_run(args) -> int:
     scenario = _load(args)
     result = run(scenario, args.mode)
+    made.append(result)
     if args.format == "json":
         formats.write_json(result, sys.stdout)
         print()
@@ -150,6 +158,7 @@ def cmd_run(args) -> int:
 
 def cmd_check(args) -> int:
     comparison = check(_load(args))
+    made.append(comparison)
     if args.format == "json":
         formats.write_json(comparison, sys.stdout)
         print()
