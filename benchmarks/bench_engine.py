@@ -1,7 +1,9 @@
 """Engine speed: simulated steps per second, without and with recording the vCPU state
 (`run(record_states=True)`, what the lab's views ask for), how time grows with scenario
-length, the command line's rate with `--format json` (a fresh process: start-up, run, JSON to
-/dev/null) against the engine alone (not recording) on the same scenario, and `import nvmxlab`
+length, the command line's rate with `--format json` (a fresh process: start-up, share-string
+decode, run, JSON to /dev/null) against the engine alone (not recording) on the same scenario,
+as this environment runs Python and with a bytecode cache, what the command line does besides
+start-up and the run (decode, the result's views and invariants, JSON), and `import nvmxlab`
 time - printed beside SimPy's raw timeout-event rate, measured in the same run, as a yardstick
 for "a simple discrete-event core in pure Python".
 
@@ -83,19 +85,49 @@ def marginal(points: list[tuple[int, int, float]]) -> float:
     return (s2 - s1) / (t2 - t1)
 
 
-def timed_cli_json(scenario, mode: str) -> float:
-    """Wall time of `nvmxlab run SCENARIO --mode MODE --format json > /dev/null`, best of
-    REPEAT; the scenario goes in as a share string (as a learner would paste one)."""
+def timed_cli_json(scenario, mode: str, env: dict | None = None) -> float:
+    """Time of `nvmxlab run SCENARIO --mode MODE --format json > /dev/null`, best of REPEAT;
+    the scenario goes in as a share string (as a learner would paste one).  `env`: the
+    process's environment (None: this one's)."""
     cmd = [sys.executable, "-m", "nvmxlab", "run", share.encode(scenario), "--mode", mode,
            "--format", "json"]
     best = float("inf")
     for _ in range(REPEAT):
         t0 = child_clock()
-        code = subprocess.run(cmd, stdout=subprocess.DEVNULL).returncode
+        code = subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env).returncode
         best = min(best, child_clock() - t0)
         if code not in (0, 1):
             raise RuntimeError(f"nvmxlab run exited with status {code}")
     return best
+
+
+def cached_bytecode_env(cache: str) -> dict:
+    """This environment with a bytecode cache in `cache` (filled by the first run), as a pip
+    install of the package has one: PYTHONDONTWRITEBYTECODE, if set, compiles the sources
+    at every start."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = cache
+    subprocess.run([sys.executable, "-m", "nvmxlab", "run", "seed-interrupt", "--format",
+                    "json"], stdout=subprocess.DEVNULL, env=env, check=True)
+    return env
+
+
+def command_line_parts(scenario, mode: str) -> dict[str, float]:
+    """Seconds of what the command line does besides the run, in this process, after a run of
+    `scenario`: decoding its share string, the result's views and invariants (read by the
+    JSON and by `result.ok`), and the JSON (formats.write_json to /dev/null)."""
+    text = share.encode(scenario)
+    t0 = clock()
+    share.decode(text)
+    t1 = clock()
+    result = nvmxlab.run(scenario, mode)
+    t2 = clock()
+    _ = result.l1_view, result.l2_view, result.ok
+    t3 = clock()
+    with open(os.devnull, "w") as out:
+        formats.write_json(result, out)
+    t4 = clock()
+    return {"share decode": t1 - t0, "views and invariants": t3 - t2, "JSON": t4 - t3}
 
 
 def timed_json(scenario, mode: str) -> float:
@@ -140,10 +172,7 @@ def startup_times() -> tuple[float, float]:
         return min(times)
 
     with tempfile.TemporaryDirectory() as cache:
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env["PYTHONPYCACHEPREFIX"] = cache
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, check=True)
-        return best(), best(env)
+        return best(), best(cached_bytecode_env(cache))
 
 
 def import_time() -> float:
@@ -195,16 +224,25 @@ def main() -> None:
         print(f"  recording the vCPU state: marginal rate {rate_recording:,.0f} steps/s = "
               f"{rate_recording / yard:.2f}x SimPy, {rate_recording / rate:.2f}x the engine "
               f"not recording")
-        cli = [timed_cli_json(long_scenario(n, policy), mode) for n, _, _ in points[-2:]]
-        for (n, steps, secs), wall in zip(points[-2:], cli, strict=True):
+        largest = points[-2:]
+        cli = [timed_cli_json(long_scenario(n, policy), mode) for n, _, _ in largest]
+        with tempfile.TemporaryDirectory() as cache:
+            env = cached_bytecode_env(cache)
+            cli_cached = [timed_cli_json(long_scenario(n, policy), mode, env)
+                          for n, _, _ in largest]
+        for (n, steps, secs), wall, cached in zip(largest, cli, cli_cached, strict=True):
             print(f"  command line, --format json, {n:>5} interrupts: {wall * 1000:8.1f} ms = "
                   f"{steps / wall:>9,.0f} steps/s = {secs / wall:.2f}x the engine alone, "
-                  f"not recording (goal: at least 0.5x), {steps / wall / yard:.2f}x SimPy")
+                  f"not recording (goal: at least 0.5x), {steps / wall / yard:.2f}x SimPy; "
+                  f"with a bytecode cache {cached * 1000:.1f} ms = {secs / cached:.2f}x")
         cli_marginal = (s2 - s1) / (cli[1] - cli[0])
         encode = timed_json(long_scenario(sizes[-1], policy), mode)
         print(f"  command line marginal rate {cli_marginal:,.0f} steps/s = "
               f"{cli_marginal / rate:.2f}x the engine's (start-up aside); "
               f"formats.to_json alone {s2 / encode:,.0f} steps/s ({encode * 1000:.0f} ms)")
+        parts = command_line_parts(long_scenario(sizes[-1], policy), mode)
+        print(f"  the command line at {sizes[-1]} interrupts besides start-up and the run: "
+              + ", ".join(f"{name} {secs * 1000:.1f} ms" for name, secs in parts.items()))
     med = statistics.median(timed_run(nvmxlab.load_bundled(n), "nested")[1]
                             for n in nvmxlab.bundled())
     print(f"\nbundled scenarios: median nested run {med * 1000:.2f} ms")

@@ -9,6 +9,7 @@ import contextlib
 import gc
 import json
 import textwrap
+from collections.abc import Iterator
 from typing import TextIO
 
 from .checker import Comparison
@@ -154,6 +155,12 @@ def _element_encoder():
 
 
 _ENCODE_ELEMENT = _element_encoder()
+# Between two elements' lines of a list field.
+LINE_BREAK = ",\n  "
+# The trace is encoded and written this many steps at a time: a long run's document is tens
+# of megabytes, and made whole - its lines, then their join, then its bytes - it costs the
+# process a page fault for each 4 KiB of it, where the memory of a piece is reused by the next.
+STEPS_A_PIECE = 2000
 
 
 def to_json(obj: Result | Comparison) -> str:
@@ -162,69 +169,145 @@ def to_json(obj: Result | Comparison) -> str:
 
 
 def write_json(obj: Result | Comparison, out: TextIO) -> None:
-    """Write to_json(obj) to `out`, piece by piece."""
-    out.writelines(json_pieces(obj))
+    """Write to_json(obj) to `out`, piece by piece (at most STEPS_A_PIECE steps of the trace
+    at a time)."""
+    for piece in json_pieces(obj):
+        out.write(piece)
 
 
-def json_pieces(obj: Result | Comparison) -> list[str]:
-    """to_json's document in the pieces that make it, in order.  A long run's document is
-    tens of megabytes, nearly all of it the trace, joined once: each concatenation of the
-    whole would copy it again."""
+def json_pieces(obj: Result | Comparison) -> Iterator[str]:
+    """to_json's document in the pieces that make it, in order."""
     with _collector_paused():
-        if isinstance(obj, Result):
-            fields = [_json_list("events", event_lines(obj.events)) if key == "events"
-                      else _json_field(key, value)
-                      for key, value in obj.to_json(events=False).items()]
-        else:
-            fields = [_json_field(key, value) for key, value in obj.to_json().items()]
-    pieces = ["{\n "]
-    for i, field_pieces in enumerate(fields):
-        if i:
-            pieces.append(",\n ")
-        pieces += field_pieces
-    pieces.append("\n}")
-    return pieces
+        result = obj if isinstance(obj, Result) else None
+        doc = obj.to_json() if result is None else result.to_json(events=False)
+        yield "{\n "
+        for i, (key, value) in enumerate(doc.items()):
+            if i:
+                yield ",\n "
+            if result is not None and key == "events":
+                yield from _events_field(result.events)
+            else:
+                yield from _json_field(key, value)
+        yield "\n}"
+
+
+def _events_field(events) -> Iterator[str]:
+    if not events:
+        yield '"events": []'
+        return
+    yield '"events": [\n  '
+    lines = _Lines()
+    for start in range(0, len(events), STEPS_A_PIECE):
+        if start:
+            yield LINE_BREAK
+        yield LINE_BREAK.join(lines(events[start:start + STEPS_A_PIECE]))
+    yield "\n ]"
+
+
+def _json_field(key: str, value) -> list[str]:
+    if not isinstance(value, list):
+        return [f"{_ENCODE(key)}: {_ENCODE(value)}"]
+    if not value:
+        return [f"{_ENCODE(key)}: []"]
+    if all(type(v) is dict for v in value):
+        # The views and the deliveries: tens of thousands of dicts in a long run.
+        text = "{" + ("}" + LINE_BREAK + "{").join(_Dicts().inside(value)) + "}"
+    else:
+        text = LINE_BREAK.join(map(_ENCODE_ELEMENT, value))
+    return [f"{_ENCODE(key)}: [\n  ", text, "\n ]"]
+
+
+def event_lines(events) -> list[str]:
+    """Each event as `json.dumps(event.to_json())` encodes it."""
+    return _Lines()(events)
+
+
+class _Strings(dict):
+    """str -> its JSON text, made once each: the strings of a trace's data repeat ("vmcs",
+    "vmcs02", an exit reason), and looking one up costs less than escaping it again."""
+
+    def __missing__(self, text: str) -> str:
+        encoded = self[text] = json.encoder.encode_basestring_ascii(text)
+        return encoded
+
+
+# Between two dicts encoded in one call, a None: "}, null, {" in the text.  It cannot start
+# inside one boundary and end in the next ("}" and "{" appear in it once, at its ends), so
+# every boundary is found; text inside a value can hold it too (a string, a list of dicts
+# and None), and then the text falls into more pieces than there are dicts.
+_CUT = "}, null, {"
+
+
+class _Dicts:
+    """Encodes lists of dicts, each list in one call of CPython's C encoder (a call costs more
+    than encoding a trace step's data), with the arguments of _element_encoder and its
+    strings looked up in one _Strings.  Elsewhere (no C accelerator): one dict at a time."""
+
+    def __init__(self):
+        make = getattr(json.encoder, "c_make_encoder", None)
+        self._chunks = make and make(None, _ENCODER.default, _Strings().__getitem__, None,
+                                     ": ", ", ", False, False, True)
+
+    def inside(self, dicts: list[dict]) -> list[str]:
+        """[_ENCODE_ELEMENT(d)[1:-1] for d in dicts]: each dict's fields, without braces.
+        The list is encoded with None between the dicts and its text cut at _CUT; if a
+        dict's text holds _CUT too, they are encoded one by one."""
+        if self._chunks and dicts:
+            mixed = [None] * (2 * len(dicts) - 1)
+            mixed[::2] = dicts
+            pieces = "".join(self._chunks(mixed, 0))[2:-2].split(_CUT)
+            if len(pieces) == len(dicts):
+                return pieces
+        return [_ENCODE_ELEMENT(d)[1:-1] for d in dicts]
 
 
 # The keys of Event.to_json() itself: an event whose data holds one takes the general path.
 _EVENT_KEYS = frozenset(("seq", "level", "kind", "name", "why"))
 
 
-def event_lines(events) -> list[str]:
-    """Each event as `json.dumps(event.to_json())` encodes it, without building that dict: a
-    trace has a few hundred distinct (level, kind, name) and `why` texts, so their encodings
-    are made once; only `seq` and the data are encoded at every step."""
-    heads: dict[tuple[str, str, str], str] = {}
-    tails: dict[str, str] = {"": "}"}
-    out = []
-    for e in events:
-        seq, level, kind, name, why, data, _, _ = e
-        head = heads.get((level, kind, name))
-        if head is None:
-            head = heads[level, kind, name] = (f', "level": {_ENCODE(level)}, "kind": '
-                                               f'{_ENCODE(kind)}, "name": {_ENCODE(name)}')
-        tail = tails.get(why)
-        if tail is None:
-            tail = tails[why] = f', "why": {_ENCODE(why)}}}'
-        if not data:
-            out.append(f'{{"seq": {seq}{head}{tail}')
-        elif _EVENT_KEYS.isdisjoint(data):
-            out.append(f'{{"seq": {seq}{head}, {_ENCODE_ELEMENT(data)[1:-1]}{tail}')
-        else:
-            out.append(_ENCODE_ELEMENT(e.to_json()))
-    return out
+class _LineParts(dict):
+    """(level, kind, name, why) -> what a step's line holds after its seq: without data, all
+    of it; with data, what comes before the data's fields and after them.  Made once each:
+    a long trace has a few thousand distinct ones."""
+
+    def __missing__(self, key: tuple[str, str, str, str]) -> tuple[str, str, str]:
+        level, kind, name, why = key
+        head = f', "level": {_ENCODE(level)}, "kind": {_ENCODE(kind)}, "name": {_ENCODE(name)}'
+        tail = f', "why": {_ENCODE(why)}}}' if why else "}"
+        parts = self[key] = (head + tail, head + ", ", tail)
+        return parts
 
 
-def _json_list(key: str, lines: list[str]) -> list[str]:
-    if not lines:
-        return [f"{_ENCODE(key)}: []"]
-    return [f"{_ENCODE(key)}: [\n  ", ",\n  ".join(lines), "\n ]"]
+class _Lines:
+    """Encodes steps as `json.dumps(event.to_json())` encodes each, without building that dict:
+    what comes around `seq` and the data is encoded once for each (level, kind, name, why)
+    (_LineParts), and the data of all steps of a call in one call of the C encoder (_Dicts).
+    One instance for a trace keeps both for the next call."""
+
+    def __init__(self):
+        self._parts = _LineParts()
+        self._dicts = _Dicts()
+
+    def __call__(self, events) -> list[str]:
+        datas = [e.data for e in events if e.data]
+        data_fields = iter(self._dicts.inside(datas)).__next__
+        parts = self._parts
+        lines = []
+        for seq, level, kind, name, why, data, _, _ in events:
+            whole, head, tail = parts[level, kind, name, why]
+            lines.append(f'{{"seq": {seq}{head}{data_fields()}{tail}' if data
+                         else f'{{"seq": {seq}{whole}')
+        if not all(map(_EVENT_KEYS.isdisjoint, datas)):
+            _merge_clashing(events, lines)
+        return lines
 
 
-def _json_field(key: str, value) -> list[str]:
-    if isinstance(value, list):
-        return _json_list(key, list(map(_ENCODE_ELEMENT, value)))
-    return [f"{_ENCODE(key)}: {_ENCODE(value)}"]
+def _merge_clashing(events, lines: list[str]) -> None:
+    """The lines of steps whose data has a key of the step's own ("level"), as
+    Event.to_json() merges them: the data's value in the step's field's place."""
+    for i, e in enumerate(events):
+        if e.data and not _EVENT_KEYS.isdisjoint(e.data):
+            lines[i] = _ENCODE_ELEMENT(e.to_json())
 
 
 @contextlib.contextmanager

@@ -111,11 +111,15 @@ def plain(value: object, source: str, what: str = "scenario") -> object:
     deep and MAX_VALUES values; strings must be valid Unicode.  Iterative: a caller's
     structure may be deep or contain itself."""
     root: list = [None]
-    stack = [(value, root, 0, "", 0)]  # (value, parent container, slot, key, depth)
+    # (value, parent container, slot, parent's key, depth).  A value's own key ("l1.program",
+    # "interrupt[3].at") is written out only for a table or an array, or an error: a long
+    # scenario has tens of thousands of atoms.
+    stack: list[tuple[object, dict | list, object, str | None, int]] = [(value, root, 0, None, 0)]
     count = 1
     while stack:
-        item, parent, slot, key, depth = stack.pop()
+        item, parent, slot, parent_key, depth = stack.pop()
         if isinstance(item, dict | list):
+            key = _key(parent, slot, parent_key)
             count += len(item)  # before looking at them: a caller's list may be huge
             if count > MAX_VALUES:
                 raise ScenarioError(source, key or what, "too many values",
@@ -123,29 +127,40 @@ def plain(value: object, source: str, what: str = "scenario") -> object:
             if depth >= MAX_DEPTH:
                 raise ScenarioError(source, key or what, "nested too deeply",
                                     f"up to {MAX_DEPTH} levels of tables and arrays")
-        if isinstance(item, dict):
-            copy: dict = {}
-            for k, v in item.items():
-                if not isinstance(k, str):
-                    raise ScenarioError(source, key or what, f"a key that is not a string: "
-                                        f"{describe(k)}", "keys such as 'vmcs12'")
-                _check_text(k, source, key or what)
-                copy[k] = None
-                stack.append((v, copy, k, f"{key}.{k}" if key else k, depth + 1))
-            parent[slot] = copy
-        elif isinstance(item, list):
-            copy_list: list = [None] * len(item)
-            for i, v in enumerate(item):
-                stack.append((v, copy_list, i, f"{key}[{i}]", depth + 1))
-            parent[slot] = copy_list
+            if isinstance(item, dict):
+                copy: dict = {}
+                for k, v in item.items():
+                    if not isinstance(k, str):
+                        raise ScenarioError(source, key or what, f"a key that is not a "
+                                            f"string: {describe(k)}", "keys such as 'vmcs12'")
+                    _check_text(k, source, key or what)
+                    copy[k] = None
+                    stack.append((v, copy, k, key, depth + 1))
+                parent[slot] = copy
+            else:
+                copy_list: list = [None] * len(item)
+                for i, v in enumerate(item):
+                    stack.append((v, copy_list, i, key, depth + 1))
+                parent[slot] = copy_list
         else:
-            if isinstance(item, str):
-                _check_text(item, source, key or what)
+            if isinstance(item, str) and not item.isascii():
+                _check_text(item, source, _key(parent, slot, parent_key) or what)
             parent[slot] = item
     return root[0]
 
 
+def _key(parent: dict | list, slot: object, parent_key: str | None) -> str:
+    """The dotted key of the value at parent[slot]: "" for the whole value (no parent key)."""
+    if parent_key is None:
+        return ""
+    if isinstance(parent, dict):
+        return f"{parent_key}.{slot}" if parent_key else str(slot)
+    return f"{parent_key}[{slot}]"
+
+
 def _check_text(text: str, source: str, key: str) -> None:
+    if text.isascii():  # most text, and the test costs next to nothing
+        return
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:

@@ -163,3 +163,36 @@ def test_python_dash_m_works():
     p = subprocess.run([sys.executable, "-m", "nvmxlab", "list"], capture_output=True,
                        text=True)
     assert p.returncode == 0 and "seed-interrupt" in p.stdout
+
+
+def test_run_does_not_import_what_only_other_commands_need():
+    # The exercises and the cost model were a fifth of `nvmxlab run`'s start-up.
+    import subprocess
+    import sys
+    code = ("import sys; from nvmxlab import cli; cli.main(['run', 'seed-interrupt']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('nvmxlab.exercises', "
+            "'nvmxlab.costs'))))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly_with_its_status():
+    # A document larger than a pipe holds, of which the reader takes 100 bytes (as
+    # `| head -c 100` does), with the standard streams buffered (no PYTHONUNBUFFERED).
+    import os
+    import subprocess
+    import sys
+
+    import nvmxlab
+    from nvmxlab import share
+    raw = nvmxlab.load_bundled("seed-interrupt").to_dict()
+    raw["interrupt"] = [{"vector": 0x30, "to": "L1", "at": f"L2:{3 + 10 * i}"}
+                        for i in range(100)]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    p = subprocess.Popen([sys.executable, "-m", "nvmxlab", "run",
+                          share.encode(nvmxlab.from_dict(raw)), "--format", "json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert len(p.stdout.read(100)) == 100
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait() == 0 and err == b""

@@ -2,6 +2,7 @@
 line, so `grep`, `head` and a diff work on the document without a JSON tool - its fast
 encoders, equal to json.dumps, and the command that prints it."""
 
+import io
 import json
 import subprocess
 import sys
@@ -68,6 +69,51 @@ EVENTS = st.builds(
 @given(st.lists(EVENTS, max_size=6))
 def test_a_trace_step_is_encoded_as_json_dumps_encodes_its_dict(events):
     assert formats.event_lines(events) == [json.dumps(e.to_json()) for e in events]
+
+
+# Strings that are hard on a writer that cuts encoded text apart: quotes, backslashes,
+# non-ASCII, a lone surrogate, and the text at which formats cuts the data of many steps
+# encoded in one call ("}, null, {"), alone and inside a list.
+AWKWARD = st.sampled_from(('"', '\\', '"}, null, {"', "}, null, {", "é", "\u2028", "\ud800",
+                           '", "why": "', "\n"))
+DATA_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6) | AWKWARD,
+    lambda inner: st.lists(inner | st.just({}), max_size=4)
+    | st.dictionaries(st.text(max_size=4) | AWKWARD, inner, max_size=3),
+    max_leaves=10)
+DATA = st.dictionaries(st.text(max_size=4) | AWKWARD, DATA_VALUES, max_size=4)
+
+
+@settings(max_examples=300)
+@given(st.lists(DATA, max_size=8))
+def test_dicts_encoded_in_one_call_are_cut_into_each_ones_encoding(dicts):
+    assert formats._Dicts().inside(dicts) == [json.dumps(d)[1:-1] for d in dicts]
+
+
+def test_a_dict_holding_the_cut_is_encoded_as_json_dumps_encodes_it():
+    dicts = [{"a": 1}, {"cut": [{}, None, {"b": 2}]}, {"text": "}, null, {"}, {}]
+    assert formats._Dicts().inside(dicts) == [json.dumps(d)[1:-1] for d in dicts]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.builds(Event, seq=st.integers(0, 10**6),
+                          level=st.sampled_from(("L0", "L1")), kind=AWKWARD | st.just("kvm"),
+                          name=AWKWARD, why=AWKWARD | st.just(""),
+                          data=st.none() | DATA), max_size=8))
+def test_a_step_with_awkward_strings_is_encoded_as_json_dumps_encodes_its_dict(events):
+    assert formats.event_lines(events) == [json.dumps(e.to_json()) for e in events]
+
+
+def test_a_trace_written_in_pieces_is_the_document_made_whole(monkeypatch):
+    result = nvmxlab.run(nvmxlab.load_bundled("seed-interrupt"))
+    whole = formats.to_json(result)
+    monkeypatch.setattr(formats, "STEPS_A_PIECE", 7)  # the seed case has 50 steps
+    assert len(list(formats.json_pieces(result))) > len(result.events) // 7
+    assert formats.to_json(result) == whole
+    out = io.StringIO()
+    formats.write_json(result, out)
+    assert out.getvalue() == whole
+    assert json.loads(whole) == json.loads(json.dumps(result.to_json()))
 
 
 def command(*args: str) -> subprocess.CompletedProcess:
