@@ -49,6 +49,18 @@ def test_every_step_of_every_bundled_run_has_a_kind_member_as_its_kind():
     assert {type(e.kind) for e in all_events()} == {Kind}
 
 
+def test_every_delivery_step_carries_what_its_level_observes():
+    """Result.observed holds the steps with views; the invariants read deliveries there."""
+    deliveries = [e for r in all_runs() for e in r.events if e.kind == Kind.DELIVER]
+    assert deliveries and all(e.views for e in deliveries)
+    assert all(any(lvl == e.level for lvl, _ in e.views) for e in deliveries)
+
+
+def test_the_observed_steps_are_the_steps_with_views_in_order():
+    for r in all_runs():
+        assert r.observed == tuple(e for e in r.events if e.views)
+
+
 def test_every_step_holds_its_facts_as_a_tuple_of_fact_members():
     assert {type(e.facts) for e in all_events()} == {tuple}
     assert {type(f) for e in all_events() for f in e.facts} == {Fact}
