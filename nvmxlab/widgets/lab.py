@@ -23,6 +23,7 @@ import ipywidgets as w
 
 from ..result import Result
 from ..scenario import Scenario, ScenarioError
+from ..views.changes import BEFORE, Change
 from ..views.explain import step_html
 from ..views.figure import LiveFigure
 from ..views.labstate import WORLDS, Changed, LabState
@@ -80,6 +81,9 @@ class Lab(w.VBox):
                                 placeholder="open a share string: paste it and press Enter",
                                 tooltip="Paste a share string (nvmx1:…) and press Enter to "
                                         "load it")
+        # What became of the last paste, beside the box: the verdict panel that also says it
+        # is a screen or more above, out of sight.
+        self.paste_outcome = w.HTML()
         self.compare = CompareView()
         self.fit = FitWidth()
         super().__init__(self._children())
@@ -156,7 +160,7 @@ class Lab(w.VBox):
                 w.HBox([self.player, self.world_toggle],
                        layout=w.Layout(flex_flow="row wrap", align_items="center")),
                 self.step_text, self.graph_panel, self.compare, self.share_box, self.paste_box,
-                hint]
+                self.paste_outcome, hint]
 
     def _add_classes(self) -> None:
         # Stable hooks for the browser tests: keep these names.
@@ -166,6 +170,8 @@ class Lab(w.VBox):
         self.step_text.add_class("nvmx-step-text")
         self.share_box.add_class("nvmx-share")
         self.paste_box.add_class("nvmx-paste")
+        self.paste_outcome.add_class("nvmx-paste-outcome")
+        self.header.add_class("nvmx-header")
         self.panel.add_class("nvmx-controls")
         self.status.add_class("nvmx-status-panel")
         self.player.add_class("nvmx-player")
@@ -233,9 +239,11 @@ class Lab(w.VBox):
     def _draw(self, changed: Changed) -> None:
         if Changed.PROBLEM in changed:
             self._show_problem()
+        if Changed.PASTE in changed:
+            self._show_paste_outcome()
         if Changed.CONTROLS in changed:
             with self._quietly():
-                ctl.sync(self.controls, self.state.base)
+                ctl.sync(self.controls, self.state.base, self.state.values)
                 self.world_toggle.value = self.state.world
         if Changed.RUN in changed:
             self._show_run()
@@ -251,6 +259,14 @@ class Lab(w.VBox):
         problem = self.state.problem
         self.status.value = (status.engine_failed(problem.failure) if problem.failure
                              else status.refused(problem.message, problem.what))
+
+    def _show_paste_outcome(self) -> None:
+        state = self.state
+        if state.problem is not None:
+            self.paste_outcome.value = status.paste_refused(state.problem.message)
+        else:
+            self.paste_outcome.value = status.paste_loaded(state.scenario.name, state.step,
+                                                           state.world, state.notice)
 
     def _show_run(self) -> None:
         """Show the state's run at its step in every panel, in one go.
@@ -268,8 +284,8 @@ class Lab(w.VBox):
     def _show_panels(self) -> None:
         """The header, the verdict, the comparison and the step's text for the run shown."""
         snap = self.snapshot
-        self.header.value = _header(snap.scenario)
-        self.status.value = status.verdict(snap)
+        self.header.value = _header(snap.scenario, self.state.changes)
+        self.status.value = status.verdict(snap, self.state.notice)
         self.compare.show(snap.scenario, snap.comparison)
         self._show_text()
 
@@ -338,12 +354,26 @@ def _share_html(text: str) -> str:
             "</div>")
 
 
-def _header(s: Scenario) -> str:
+def _header(s: Scenario, made: tuple[Change, ...]) -> str:
+    """The scenario's name, description and explanation, as true of the run shown: after the
+    controls changed it, the name lists the changes and the texts are marked as describing
+    the scenario before them (views/changes.py)."""
     esc = html.escape
     text = STYLE + f"<h3 style='margin:4px 0'>{esc(s.name)}</h3>"
-    if s.description:
-        text += f"<div>{esc(s.description)}</div>"
+    if made:
+        text += ("<div class='nvmx-changed' style='border-left:5px solid #E69F00;"
+                 "padding:2px 8px;margin:2px 0'><b>Changed by the controls</b> (as the title "
+                 "lists): the diagram, the verdict and the share string show the changed run; "
+                 "the text below describes the scenario before the changes.</div>")
+    before = made or s.description.startswith(BEFORE) or s.explain.startswith(BEFORE)
+    description = s.description.removeprefix(BEFORE)
+    if description:
+        mark = "<i>Before the changes:</i> " if before else ""
+        style = " style='color:#555'" if before else ""
+        text += f"<div class='nvmx-description'{style}>{mark}{esc(description)}</div>"
     if s.explain:
-        text += (f"<details><summary>what this scenario shows</summary>"
-                 f"<div style='white-space:pre-wrap'>{esc(s.explain.strip())}</div></details>")
+        summary = ("what this scenario showed before the changes" if before
+                   else "what this scenario shows")
+        text += (f"<details><summary>{summary}</summary><div style='white-space:pre-wrap'>"
+                 f"{esc(s.explain.removeprefix(BEFORE).strip())}</div></details>")
     return text
