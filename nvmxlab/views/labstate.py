@@ -91,7 +91,7 @@ class LabState:
         self.snapshot: Snapshot = take(base, plot_px)
         self.problem: Problem | None = None
         self.notice: str | None = None  # what the lab did with a share string's step
-        self.step = self._opening(step)
+        self.step = self._opening(step, said=True)
 
     @classmethod
     def open(cls, source: str | Path | Scenario = "seed-interrupt", *,
@@ -141,16 +141,17 @@ class LabState:
     def _clamp(self, step: int) -> int:
         return min(max(step, 0), self.steps - 1)
 
-    def _opening(self, step: int | None) -> int:
-        """`step` (clamped to the run, saying so in `notice`), or without one the step the
-        run's story starts at."""
+    def _opening(self, step: int | None, said: bool = False) -> int:
+        """`step` (clamped to the run), or without one the step the run's story starts at.
+        A step the learner `said` (a share string's, Lab's argument) that had to be clamped
+        is told in `notice`, never clamped silently."""
         self.notice = None
         if step is None:
             return self.snapshot.sequence.worlds[self.world].story_step
-        if step != self._clamp(step):
+        if said and step != self._clamp(step):
             last = self.steps - 1
-            self.notice = (f"the share string asked for step {step}, past the end of this "
-                           f"run (steps 0–{last}): the lab went to its last step, {last}")
+            self.notice = (f"step {step} was asked for, past the end of this run (steps "
+                           f"0–{last}): the lab went to its last step, {last}")
         return self._clamp(step)
 
     # -- a new configuration -----------------------------------------------------------------
@@ -208,7 +209,7 @@ class LabState:
             return Changed.PROBLEM | Changed.PASTE
         self.base, self.values = shared.scenario, values_of(shared.scenario)
         self.world = shared.mode or "nested"
-        self._show(snapshot, shared.step)
+        self._show(snapshot, shared.step, said=True)
         return Changed.CONTROLS | Changed.RUN | Changed.PASTE
 
     def _take(self, scenario: Scenario, what: str = "This combination") -> Snapshot | None:
@@ -224,9 +225,9 @@ class LabState:
         self.problem = problem
         return Changed.PROBLEM
 
-    def _show(self, snapshot: Snapshot, step: int | None) -> None:
+    def _show(self, snapshot: Snapshot, step: int | None, said: bool = False) -> None:
         self.snapshot, self.problem = snapshot, None
-        self.step = self._opening(step)
+        self.step = self._opening(step, said)
 
     # -- the same run, another view ----------------------------------------------------------
     def set_world(self, world: str) -> Changed:
