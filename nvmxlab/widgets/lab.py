@@ -241,6 +241,8 @@ class Lab(w.VBox):
             self._show_problem()
         if Changed.PASTE in changed:
             self._show_paste_outcome()
+        elif changed & (Changed.RUN | Changed.PROBLEM):
+            self.paste_outcome.value = ""  # a later change: what was loaded is no longer shown
         if Changed.CONTROLS in changed:
             with self._quietly():
                 ctl.sync(self.controls, self.state.base, self.state.values)
@@ -329,12 +331,29 @@ class Lab(w.VBox):
 STYLE = """<style>
 .nvmx-lab .nvmx-sequence, .nvmx-lab .nvmx-stategraph { width: 100%; flex: 1 1 auto; }
 .nvmx-lab .nvmx-stategraph { min-width: """ + f"{GRAPH_PX}px" + """; }
+/* The diagram's texts are outlined in white: the step cursor's dotted line runs beneath them
+   (views/sequence.py TRACE_NAMES), and the outline closes the gaps between glyphs and words
+   that the line would show through ("raise | 0x30"). */
+.nvmx-lab .nvmx-sequence .textpoint text { paint-order: stroke; stroke: #fff;
+  stroke-width: 6px; stroke-linejoin: round; stroke-opacity: 1; }
 .nvmx-lab .nvmx-step-text { font-size: 17px; border: 1px solid #ddd; border-radius: 4px;
   padding: 4px 10px; margin: 4px 0; }
+.nvmx-lab .nvmx-step-text .widget-html-content { line-height: 1.45; }
+/* A step's fields flow along the line, each "name value" pair whole, rather than one row
+   each: the step's text then fits under the diagram on a projector's 720 px. */
+.nvmx-lab .nvmx-step-fields, .nvmx-lab .nvmx-step-fields tbody { display: flex;
+  flex-wrap: wrap; column-gap: 22px; margin: 2px 0; }
+.nvmx-lab .nvmx-step-fields tr { display: flex; gap: 8px; white-space: nowrap; }
+.nvmx-lab .nvmx-step-fields td { padding: 0; }
 .nvmx-lab .nvmx-compare-table { width: 100%; table-layout: fixed; }
 .nvmx-lab .nvmx-compare-table td, .nvmx-lab .nvmx-compare-table th { padding: 2px 8px;
   vertical-align: top; line-height: 1.3; overflow-wrap: anywhere; }
-.nvmx-lab .nvmx-compare-table td:first-child { width: 4.5em; }
+/* The first row (the header) sets a fixed table's column widths: its first cell is a th. */
+.nvmx-lab .nvmx-compare-table tr > :first-child { width: 4.5em; }
+/* ipywidgets gives an HTML widget's text a control's line height (28 px): paragraphs read
+   better, and take less of a projector's height, at their own. */
+.nvmx-lab .nvmx-header .widget-html-content, .nvmx-lab .nvmx-paste-outcome .widget-html-content,
+.nvmx-lab .nvmx-status-panel .widget-html-content { line-height: 1.4; }
 </style>"""
 
 

@@ -129,3 +129,9 @@ def test_a_lab_opened_past_the_end_says_so_in_the_verdict(seed):
     assert "step 500 was asked for" in state.notice
     state.set_control(PIN, False)  # a shorter run: the step moves to its end, as the slider
     assert state.notice is None
+
+
+def test_the_paste_outcome_is_cleared_by_the_next_change(lab, seed):
+    lab.paste_box.value = share.encode(seed, step=4)
+    lab.controls[PIN].value = False
+    assert lab.paste_outcome.value == ""
