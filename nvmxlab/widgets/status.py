@@ -85,8 +85,7 @@ def paste_loaded(name: str, step: int, world: str, notice: str | None) -> str:
     """Beside the paste box: what the pasted string loaded, and what the lab made of its
     step if it had to."""
     where = "bare metal" if world == "bare" else "nested"
-    body = (f"<b>✓ Loaded</b> “{html.escape(name)}”, step {step}, {where}: the whole lab "
-            "shows it now.")
+    body = f"<b>✓ Loaded</b> “{html.escape(name)}”, at step {step}, {where}."
     if notice:
         body += f"<br><b>Note:</b> {html.escape(notice)}."
     return _box(GOOD, body)

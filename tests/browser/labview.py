@@ -389,6 +389,8 @@ _READ_LAB = """([lab, traces]) => {
   return {
     width: labBox.width,
     header: text('h3'),
+    header_text: text('.nvmx-header'),
+    paste_outcome: text('.nvmx-paste-outcome'),
     verdict: text('.nvmx-status-panel'),
     step_text: text('.nvmx-step-text'),
     player: slider('.nvmx-player', 'step'),

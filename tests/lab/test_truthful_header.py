@@ -103,7 +103,7 @@ def test_a_loaded_paste_says_so_beside_the_paste_box(lab, seed):
     lab.paste_box.value = share.encode(seed.with_overrides({"policy": "kvm-modern"}), step=4)
     shown = text(lab.paste_outcome.value)
     assert shown.strip().startswith("✓ Loaded")
-    assert f"“{SEED_NAME}”, step 4, nested" in shown
+    assert f"“{SEED_NAME}”, at step 4, nested" in shown
 
 
 def test_a_refused_paste_says_why_beside_the_paste_box(lab):
