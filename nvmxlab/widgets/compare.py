@@ -91,7 +91,7 @@ def _why(c: Comparison) -> str:
     if not failed:
         return ""
     notes = [n.removeprefix("documented: ") for n in c.notes if "VM entry fails" in n]
-    return " ".join([*failed, *notes])
+    return " ".join(f"{line}." for line in [*failed, *notes])
 
 
 def table(a: Comparison, b: Comparison, label_a: str, label_b: str) -> str:
