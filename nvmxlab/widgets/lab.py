@@ -39,6 +39,8 @@ from .fit import FitWidth
 from .player import Player
 
 GRAPH_PX = round(GRAPH_PLOT_PX + GRAPH_MARGIN["l"] + GRAPH_MARGIN["r"])
+BESIDE_PX = 420  # the step's text beside the diagram, on a wide lab
+WIDE_PX = 1480  # from this lab width on: the diagram keeps 1050 px or more beside it
 GRAPH_TITLE = "vCPU states: every state this run passes through, and how often (open to see)"
 
 
@@ -148,6 +150,7 @@ class Lab(w.VBox):
     def _children(self) -> list[w.Widget]:
         self.panel = ctl.panel(self.controls)
         figure_box = w.VBox([self.figure, w.HTML(legend_html())], layout=w.Layout(width="100%"))
+        figure_box.add_class("nvmx-figure-box")
         # The state graph is laid out for GRAPH_PX: a narrower lab scrolls it sideways
         # rather than squeezing its state names over each other.
         graph_box = w.Box([self.graph], layout=w.Layout(width="100%", overflow="auto hidden"))
@@ -156,11 +159,19 @@ class Lab(w.VBox):
         self.graph_panel = w.Accordion([graph_box], titles=(GRAPH_TITLE,), selected_index=None)
         hint = w.HTML("<span style='color:#555'>Lab(\"nvmx1:…\") or <code>nvmxlab run "
                       "'nvmx1:…'</code> reproduces exactly this view.</span>")
-        return [self.fit, self.header, self.panel, self.status, figure_box,
-                w.HBox([self.player, self.world_toggle],
-                       layout=w.Layout(flex_flow="row wrap", align_items="center")),
-                self.step_text, self.graph_panel, self.compare, self.share_box, self.paste_box,
-                self.paste_outcome, hint]
+        # The player and the step's text go under the diagram, or beside it where the lab is
+        # wide enough for both (STYLE: a container query on `nvmx-view`), so that a wide
+        # screen shows the diagram and what its step means together.
+        beside = w.VBox([w.HBox([self.player, self.world_toggle],
+                                layout=w.Layout(flex_flow="row wrap", align_items="center")),
+                         self.step_text])
+        beside.add_class("nvmx-beside")
+        row = w.Box([figure_box, beside])
+        row.add_class("nvmx-view-row")
+        view = w.Box([row], layout=w.Layout(width="100%"))
+        view.add_class("nvmx-view")
+        return [self.fit, self.header, self.panel, self.status, view, self.graph_panel,
+                self.compare, self.share_box, self.paste_box, self.paste_outcome, hint]
 
     def _add_classes(self) -> None:
         # Stable hooks for the browser tests: keep these names.
@@ -331,6 +342,14 @@ class Lab(w.VBox):
 STYLE = """<style>
 .nvmx-lab .nvmx-sequence, .nvmx-lab .nvmx-stategraph { width: 100%; flex: 1 1 auto; }
 .nvmx-lab .nvmx-stategraph { min-width: """ + f"{GRAPH_PX}px" + """; }
+.nvmx-lab .nvmx-view { container-type: inline-size; display: block; }
+.nvmx-lab .nvmx-view-row { display: flex; flex-direction: column; width: 100%; }
+.nvmx-lab .nvmx-figure-box { min-width: 0; }
+@container (min-width: """ + f"{WIDE_PX}px" + """) {
+  .nvmx-lab .nvmx-view-row { flex-direction: row; align-items: flex-start; gap: 12px; }
+  .nvmx-lab .nvmx-figure-box { flex: 1 1 0; }
+  .nvmx-lab .nvmx-beside { flex: 0 0 """ + f"{BESIDE_PX}px" + """; }
+}
 /* The diagram's texts are outlined in white: the step cursor's dotted line runs beneath them
    (views/sequence.py TRACE_NAMES), and the outline closes the gaps between glyphs and words
    that the line would show through ("raise | 0x30"). */

@@ -156,7 +156,7 @@ def _compare_panel(shown: dict, scenario, report, expect) -> None:
 def _figures(shown: dict, expect) -> None:
     fresh = Lab(shown["share"])
     try:
-        fresh.fit.width = round(shown["width"])  # as the page reports it to its own lab
+        fresh.fit.width = round(shown["figure_width"])  # as the page reports it to its lab
         names_of = trace_names()
         for part, fig, names in (("diagram", fresh.figure, names_of["sequence"]),
                                  ("state graph", fresh.graph, names_of["graph"])):

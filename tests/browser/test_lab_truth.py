@@ -248,6 +248,24 @@ def test_no_two_texts_on_the_diagram_overlap_and_none_is_cut_at_an_edge(fresh_la
     assert problems == []
 
 
+def test_on_a_wide_screen_the_step_text_sits_beside_the_diagram_which_fits_its_box(
+        fresh_lab):
+    assert read_lab(fresh_lab)["step_text_beside"] is False  # at 1280 px: under it
+    try:
+        _at_width(fresh_lab, 2200)
+        shown = read_lab(fresh_lab)
+        drawn = text_boxes(fresh_lab, LABEL_TRACES)
+        fresh_lab.screenshot_element(LAB, "lab-wide-step-text-beside")
+    finally:
+        fresh_lab.page.set_viewport_size({"width": 1280, "height": 900})
+    assert shown["step_text_beside"] is True, (shown["width"], shown["figure_width"])
+    assert shown["figure_width"] < shown["width"]
+    assert differences(shown) == []  # the diagram laid out for its own box, not the lab's
+    assert overlapping(drawn["boxes"]) == []
+    figure = drawn["figure"]
+    assert [b["text"] for b in drawn["boxes"] if b["right"] > figure["right"] + 1] == []
+
+
 @pytest.mark.parametrize("width", [1000, 1280])
 def test_the_legend_shows_every_entry_inside_the_lab(fresh_lab, width):
     try:
