@@ -70,7 +70,9 @@ def wrap(text: str, width: int = 70) -> list[str]:
 
 
 def title(world: str, e: Event, total: int | None = None) -> str:
-    of = f" of {total}" if total is not None else ""
+    # Steps are numbered from 0, as the trace's seq (which the notebooks cite): "step 94 of
+    # 95" would read as one step short of the end.
+    of = f" (steps 0–{total - 1})" if total is not None else ""
     return (f"{WORLD_NAMES.get(world, world)} · step {e.seq}{of} · {e.level} · "
             f"{KIND_NAMES.get(e.kind, e.kind)}")
 

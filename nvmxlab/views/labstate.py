@@ -28,6 +28,7 @@ from ..limits import describe, shown
 from ..result import Result
 from ..scenario import Scenario, ScenarioError
 from ..scenarios import resolve
+from .changes import Change, changes, described
 from .figure import MARGIN_X
 from .sequence import PLOT_PX, relabel
 from .settings import SETTING, edits_by_control, values_of
@@ -44,10 +45,12 @@ class Changed(enum.Flag):
     NOTHING = 0
     RUN = enum.auto()  # a new snapshot: every panel, at `step`
     CONTROLS = enum.auto()  # the controls and the world toggle must show `values` and `world`
+    PASTE = enum.auto()  # the paste box's outcome: `problem`, or loaded (with `notice`)
     WORLD = enum.auto()  # another world to step through (the same run)
     STEP = enum.auto()  # the step moved (the same run)
     WIDTH = enum.auto()  # the diagram's labels were placed anew for `plot_px`
-    PROBLEM = enum.auto()  # refused, or the engine failed: only the status panel says so
+    PROBLEM = enum.auto()  # refused, or the engine failed: the status panel says so, and
+    # the controls go back to the run still shown (CONTROLS)
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ class LabState:
         self.plot_px = plot_px
         self.snapshot: Snapshot = take(base, plot_px)
         self.problem: Problem | None = None
-        self.step = self._opening(step)
+        self.notice: str | None = None  # what the lab did with a share string's step
+        self.step = self._opening(step, said=True)
 
     @classmethod
     def open(cls, source: str | Path | Scenario = "seed-interrupt", *,
@@ -128,13 +132,26 @@ class LabState:
     def share_string(self) -> str:
         return share.encode(self.scenario, step=self.step, mode=self.world)
 
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """The controls whose values differ from the base scenario's, in the panel's order
+        (the run shown is always the controls' values: a refused change is set back)."""
+        return changes(self.base, self.values)
+
     def _clamp(self, step: int) -> int:
         return min(max(step, 0), self.steps - 1)
 
-    def _opening(self, step: int | None) -> int:
-        """`step` (clamped to the run), or without one the step the run's story starts at."""
+    def _opening(self, step: int | None, said: bool = False) -> int:
+        """`step` (clamped to the run), or without one the step the run's story starts at.
+        A step the learner `said` (a share string's, Lab's argument) that had to be clamped
+        is told in `notice`, never clamped silently."""
+        self.notice = None
         if step is None:
             return self.snapshot.sequence.worlds[self.world].story_step
+        if said and step != self._clamp(step):
+            last = self.steps - 1
+            self.notice = (f"step {step} was asked for, past the end of this run (steps "
+                           f"0–{last}): the lab went to its last step, {last}")
         return self._clamp(step)
 
     # -- a new configuration -----------------------------------------------------------------
@@ -146,20 +163,26 @@ class LabState:
 
     def set_controls(self, values: Mapping[str, object]) -> Changed:
         """The controls' values (all of them, by key): run both worlds again.  A refused edit
-        names the control that asked for it; the controls keep the values asked for."""
-        self.values = dict(values)
+        names the control that asked for it, and the controls go back to the values of the
+        run still shown (a ticked box must never claim a run the diagram does not show).
+
+        The configuration shown is named for what the controls changed (views/changes.py):
+        the base scenario's name and texts describe it as it was."""
+        asked = dict(values)
         edits: dict[str, object] = {}
         sources: dict[str, str] = {}  # which control asked for each edit, for an error
-        for key, asked in edits_by_control(self.base, self.values).items():
-            edits.update(asked)
-            sources.update(dict.fromkeys(asked, f"the lab control {SETTING[key].label!r}"))
+        for key, edit in edits_by_control(self.base, asked).items():
+            edits.update(edit)
+            sources.update(dict.fromkeys(edit, f"the lab control {SETTING[key].label!r}"))
         try:
             scenario = self.base.with_overrides(edits, source=sources)
+            scenario = described(self.base, scenario, changes(self.base, asked))
         except ScenarioError as refusal:
-            return self._refuse(Problem(str(refusal)))
+            return self._refuse(Problem(str(refusal))) | Changed.CONTROLS
         snapshot = self._take(scenario)
         if snapshot is None:
-            return Changed.PROBLEM
+            return Changed.PROBLEM | Changed.CONTROLS
+        self.values = asked
         # A learner who has not moved sees the new run's story too; one who has stays put.
         moved = self.step != self._opening(None)
         self._show(snapshot, self.step if moved else None)
@@ -180,14 +203,14 @@ class LabState:
                                     f"{shown(text)}", "a string starting with nvmx1:, whole")
             shared = share.decode(text)
         except ScenarioError as refusal:
-            return self._refuse(Problem(str(refusal), what))
+            return self._refuse(Problem(str(refusal), what)) | Changed.PASTE
         snapshot = self._take(shared.scenario, what)
         if snapshot is None:
-            return Changed.PROBLEM
+            return Changed.PROBLEM | Changed.PASTE
         self.base, self.values = shared.scenario, values_of(shared.scenario)
         self.world = shared.mode or "nested"
-        self._show(snapshot, shared.step)
-        return Changed.CONTROLS | Changed.RUN
+        self._show(snapshot, shared.step, said=True)
+        return Changed.CONTROLS | Changed.RUN | Changed.PASTE
 
     def _take(self, scenario: Scenario, what: str = "This combination") -> Snapshot | None:
         try:
@@ -202,9 +225,9 @@ class LabState:
         self.problem = problem
         return Changed.PROBLEM
 
-    def _show(self, snapshot: Snapshot, step: int | None) -> None:
+    def _show(self, snapshot: Snapshot, step: int | None, said: bool = False) -> None:
         self.snapshot, self.problem = snapshot, None
-        self.step = self._opening(step)
+        self.step = self._opening(step, said)
 
     # -- the same run, another view ----------------------------------------------------------
     def set_world(self, world: str) -> Changed:

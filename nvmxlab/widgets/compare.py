@@ -19,7 +19,7 @@ from ..bugs import POLICIES
 from ..checker import Comparison
 from ..observations import Observation
 from ..scenario import Scenario, ScenarioError
-from .status import BAD, costs
+from .status import BAD, costs, counted, failed_entries
 
 
 def _flip(key: str, label: str) -> Callable[[Scenario], tuple[str, dict]]:
@@ -77,9 +77,21 @@ def _fold(same: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
 
 
 def _verdict(c: Comparison) -> str:
+    """Against bare metal: what the verdict panel counts, not the rows marked ≠ below
+    (those are where A and B differ)."""
     if not c.ok:
-        return f"✗ {len(c.mismatches)} mismatch(es) with bare metal"
-    return "✓ matches bare metal" + (f" ({len(c.delays)} delay(s))" if c.delays else "")
+        return f"✗ differs from bare metal ({counted(len(c.mismatches), 'mismatch', 'mismatches')})"
+    return "✓ matches bare metal" + (f" ({counted(len(c.delays), 'delay')})" if c.delays else "")
+
+
+def _why(c: Comparison) -> str:
+    """Why a side's VM entry failed, in plain words: its failed entries and the documented
+    reason (notebook 04 explains VM-instruction error 7)."""
+    failed = failed_entries(c.nested)
+    if not failed:
+        return ""
+    notes = [n.removeprefix("documented: ") for n in c.notes if "VM entry fails" in n]
+    return " ".join(f"{line}." for line in [*failed, *notes])
 
 
 def table(a: Comparison, b: Comparison, label_a: str, label_b: str) -> str:
@@ -88,8 +100,16 @@ def table(a: Comparison, b: Comparison, label_a: str, label_b: str) -> str:
     body = [f"<tr><td>verdict</td><td>{esc(_verdict(a))}</td><td>{esc(_verdict(b))}</td></tr>",
             f"<tr><td>cost</td><td>{esc(costs(a.nested))}</td><td>{esc(costs(b.nested))}</td>"
             "</tr>"]
-    body.append("<tr><td colspan='3'><b>what L1 observed</b> (≠: differs)</td></tr>")
-    for x, y, differs in l1_rows(a.nested.l1_view, b.nested.l1_view):
+    why_a, why_b = _why(a), _why(b)
+    if why_a or why_b:
+        body.append(f"<tr class='nvmx-compare-why'><td>why</td><td>{esc(why_a)}</td>"
+                    f"<td>{esc(why_b)}</td></tr>")
+    rows = l1_rows(a.nested.l1_view, b.nested.l1_view)
+    marked = sum(differs for _, _, differs in rows)
+    legend = (f"≠ marks the {counted(marked, 'row')} where A and B differ" if marked
+              else "A and B agree throughout")
+    body.append(f"<tr><td colspan='3'><b>what L1 observed</b> ({legend})</td></tr>")
+    for x, y, differs in rows:
         style = f" style='background:#FBE3D6;color:{BAD};font-weight:bold'" if differs else ""
         body.append(f"<tr{style}><td>{'≠' if differs else ''}</td><td>{esc(x)}</td>"
                     f"<td>{esc(y)}</td></tr>")
@@ -99,12 +119,15 @@ def table(a: Comparison, b: Comparison, label_a: str, label_b: str) -> str:
 
 class CompareView(w.VBox):
     def __init__(self, variant: str = "ack"):
+        # Wide enough for the longest variation ("VM_EXIT_ACK_INTR_ON_EXIT = 1") whole.
         self.choice = w.Dropdown(options=[], description="compare A with B:",
-                                 style={"description_width": "initial"})
+                                 style={"description_width": "initial"},
+                                 layout=w.Layout(width="calc(30ch + 11em)", max_width="100%"))
         self.output = w.HTML()
         self._snapshot_comparison: Comparison | None = None
         self._scenario: Scenario | None = None
         self._variant = variant
+        self._chosen = False  # the learner picked B: keep it; until then B is a default
         self._relabelling = False
         self.choice.observe(self._on_choice, "value")
         super().__init__([w.HTML("<b>Compare two configurations</b> (nested runs; A is the "
@@ -128,6 +151,7 @@ class CompareView(w.VBox):
 
     def _on_choice(self, change: dict) -> None:
         if not self._relabelling:
+            self._chosen = True
             self.refresh()
 
     def refresh(self) -> None:
@@ -137,6 +161,19 @@ class CompareView(w.VBox):
         label_b, overrides = VARIANTS[self._variant](self._scenario)
         try:
             b = run_variant(self._scenario, overrides)
+            if not self._chosen and failed_entries(b.nested) and \
+                    not failed_entries(self._snapshot_comparison.nested):
+                # A default B whose VM entry fails (VM_EXIT_ACK_INTR_ON_EXIT = 1 under a
+                # 2011 policy) shows error 7 before any notebook has explained it: the
+                # default is the next variation whose entries succeed, if there is one.
+                found = self._valid_default()
+                if found is not None:
+                    self._variant, (label_b, b) = found
+                    self._relabelling = True
+                    try:
+                        self.choice.value = self._variant
+                    finally:
+                        self._relabelling = False
         except ScenarioError as refusal:
             self.output.value = (f"<div style='color:{BAD}'>B is refused: "
                                  f"<code>{html.escape(str(refusal))}</code></div>")
@@ -147,3 +184,17 @@ class CompareView(w.VBox):
                                  "</code></div>")
             return
         self.output.value = table(self._snapshot_comparison, b, "this lab", label_b)
+
+    def _valid_default(self) -> tuple[str, tuple[str, Comparison]] | None:
+        """The first other variation offered whose VM entries all succeed, and its run."""
+        for _, key in self.choice.options:
+            if key == self._variant:
+                continue
+            label, overrides = VARIANTS[key](self._scenario)
+            try:
+                b = run_variant(self._scenario, overrides)
+            except ScenarioError:
+                continue
+            if not failed_entries(b.nested):
+                return key, (label, b)
+        return None

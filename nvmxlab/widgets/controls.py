@@ -50,10 +50,14 @@ def _policy(s: Scenario) -> w.Dropdown:
 
 
 def _bugs(s: Scenario) -> w.SelectMultiple:
+    # Wide enough for the longest bug's name at a projector's font size: a cut name
+    # ("complete-interrupts-in-guest-r…") cannot be looked up in the bug list.
+    longest = max(len(name) for name in BUGS)
     return w.SelectMultiple(options=list(BUGS), value=tuple(s.bugs), rows=len(BUGS),
                             description=SETTING["bugs"].label,
                             tooltip="Mistakes real KVM made; ctrl-click to switch several on",
-                            style={"description_width": "initial"})
+                            style={"description_width": "initial"},
+                            layout=w.Layout(width=f"calc({longest}ch + 9em)", max_width="100%"))
 
 
 def _timing(s: Scenario) -> w.Dropdown:
@@ -103,14 +107,16 @@ def panel(controls: dict[str, w.ValueWidget]) -> w.Widget:
     ], layout=w.Layout(flex_flow="row wrap"))
 
 
-def sync(controls: dict[str, w.ValueWidget], base: Scenario) -> None:
-    """Set every control to what a new base scenario says (after restoring a share string)."""
+def sync(controls: dict[str, w.ValueWidget], base: Scenario,
+         values: dict[str, object]) -> None:
+    """Show `values` (by key) on controls laid out for `base`: after restoring a share string,
+    or when a refused change is set back to the run shown."""
     for spec in SPECS:
         fresh = spec.make(base)
         widget = controls[spec.key]
-        if hasattr(fresh, "options"):
+        if hasattr(fresh, "options") and list(widget.options) != list(fresh.options):
             widget.options = fresh.options
         for trait in ("max", "disabled"):
             if hasattr(fresh, trait):
                 setattr(widget, trait, getattr(fresh, trait))
-        widget.value = fresh.value
+        widget.value = values[spec.key]

@@ -4,8 +4,9 @@ A FigureWidget is drawn before its element is attached to the page, so plotly.js
 width and falls back to 700 px; it only measures again on a window "resize" event (with
 `responsive: true`).  This invisible widget watches the lab's element and announces a resize
 whenever the lab appears or changes width, so the figures fit.  It also reports the width in
-its `width` trait, so that the diagram can show as many steps as fit and place its labels for
-that width.
+its `width` trait (the width of the diagram's box: the lab's, unless the step's text sits beside
+the diagram), so that the diagram can show as many steps as fit and place its labels for that
+width.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ function render({ model, el }) {
         model.save_changes();
       }
     });
-    observer.observe(lab);
+    // The diagram's own box: as wide as the lab, or narrower where the step's text sits
+    // beside it (a wide lab).
+    observer.observe(lab.querySelector(".nvmx-figure-box") || lab);
     // A figure in a closed panel (the state graph's) is drawn with no width: announce a
     // resize when it is shown, so that it fits.
     for (const figure of lab.querySelectorAll(".nvmx-stategraph")) {

@@ -23,6 +23,7 @@ import ipywidgets as w
 
 from ..result import Result
 from ..scenario import Scenario, ScenarioError
+from ..views.changes import BEFORE, Change
 from ..views.explain import step_html
 from ..views.figure import LiveFigure
 from ..views.labstate import WORLDS, Changed, LabState
@@ -38,6 +39,8 @@ from .fit import FitWidth
 from .player import Player
 
 GRAPH_PX = round(GRAPH_PLOT_PX + GRAPH_MARGIN["l"] + GRAPH_MARGIN["r"])
+BESIDE_PX = 420  # the step's text beside the diagram, on a wide lab
+WIDE_PX = 1480  # from this lab width on: the diagram keeps 1050 px or more beside it
 GRAPH_TITLE = "vCPU states: every state this run passes through, and how often (open to see)"
 
 
@@ -80,6 +83,9 @@ class Lab(w.VBox):
                                 placeholder="open a share string: paste it and press Enter",
                                 tooltip="Paste a share string (nvmx1:…) and press Enter to "
                                         "load it")
+        # What became of the last paste, beside the box: the verdict panel that also says it
+        # is a screen or more above, out of sight.
+        self.paste_outcome = w.HTML()
         self.compare = CompareView()
         self.fit = FitWidth()
         super().__init__(self._children())
@@ -144,6 +150,7 @@ class Lab(w.VBox):
     def _children(self) -> list[w.Widget]:
         self.panel = ctl.panel(self.controls)
         figure_box = w.VBox([self.figure, w.HTML(legend_html())], layout=w.Layout(width="100%"))
+        figure_box.add_class("nvmx-figure-box")
         # The state graph is laid out for GRAPH_PX: a narrower lab scrolls it sideways
         # rather than squeezing its state names over each other.
         graph_box = w.Box([self.graph], layout=w.Layout(width="100%", overflow="auto hidden"))
@@ -152,11 +159,19 @@ class Lab(w.VBox):
         self.graph_panel = w.Accordion([graph_box], titles=(GRAPH_TITLE,), selected_index=None)
         hint = w.HTML("<span style='color:#555'>Lab(\"nvmx1:…\") or <code>nvmxlab run "
                       "'nvmx1:…'</code> reproduces exactly this view.</span>")
-        return [self.fit, self.header, self.panel, self.status, figure_box,
-                w.HBox([self.player, self.world_toggle],
-                       layout=w.Layout(flex_flow="row wrap", align_items="center")),
-                self.step_text, self.graph_panel, self.compare, self.share_box, self.paste_box,
-                hint]
+        # The player and the step's text go under the diagram, or beside it where the lab is
+        # wide enough for both (STYLE: a container query on `nvmx-view`), so that a wide
+        # screen shows the diagram and what its step means together.
+        beside = w.VBox([w.HBox([self.player, self.world_toggle],
+                                layout=w.Layout(flex_flow="row wrap", align_items="center")),
+                         self.step_text])
+        beside.add_class("nvmx-beside")
+        row = w.Box([figure_box, beside])
+        row.add_class("nvmx-view-row")
+        view = w.Box([row], layout=w.Layout(width="100%"))
+        view.add_class("nvmx-view")
+        return [self.fit, self.header, self.panel, self.status, view, self.graph_panel,
+                self.compare, self.share_box, self.paste_box, self.paste_outcome, hint]
 
     def _add_classes(self) -> None:
         # Stable hooks for the browser tests: keep these names.
@@ -166,6 +181,8 @@ class Lab(w.VBox):
         self.step_text.add_class("nvmx-step-text")
         self.share_box.add_class("nvmx-share")
         self.paste_box.add_class("nvmx-paste")
+        self.paste_outcome.add_class("nvmx-paste-outcome")
+        self.header.add_class("nvmx-header")
         self.panel.add_class("nvmx-controls")
         self.status.add_class("nvmx-status-panel")
         self.player.add_class("nvmx-player")
@@ -233,9 +250,13 @@ class Lab(w.VBox):
     def _draw(self, changed: Changed) -> None:
         if Changed.PROBLEM in changed:
             self._show_problem()
+        if Changed.PASTE in changed:
+            self._show_paste_outcome()
+        elif changed & (Changed.RUN | Changed.PROBLEM):
+            self.paste_outcome.value = ""  # a later change: what was loaded is no longer shown
         if Changed.CONTROLS in changed:
             with self._quietly():
-                ctl.sync(self.controls, self.state.base)
+                ctl.sync(self.controls, self.state.base, self.state.values)
                 self.world_toggle.value = self.state.world
         if Changed.RUN in changed:
             self._show_run()
@@ -251,6 +272,14 @@ class Lab(w.VBox):
         problem = self.state.problem
         self.status.value = (status.engine_failed(problem.failure) if problem.failure
                              else status.refused(problem.message, problem.what))
+
+    def _show_paste_outcome(self) -> None:
+        state = self.state
+        if state.problem is not None:
+            self.paste_outcome.value = status.paste_refused(state.problem.message)
+        else:
+            self.paste_outcome.value = status.paste_loaded(state.scenario.name, state.step,
+                                                           state.world, state.notice)
 
     def _show_run(self) -> None:
         """Show the state's run at its step in every panel, in one go.
@@ -268,8 +297,8 @@ class Lab(w.VBox):
     def _show_panels(self) -> None:
         """The header, the verdict, the comparison and the step's text for the run shown."""
         snap = self.snapshot
-        self.header.value = _header(snap.scenario)
-        self.status.value = status.verdict(snap)
+        self.header.value = _header(snap.scenario, self.state.changes)
+        self.status.value = status.verdict(snap, self.state.notice)
         self.compare.show(snap.scenario, snap.comparison)
         self._show_text()
 
@@ -313,12 +342,37 @@ class Lab(w.VBox):
 STYLE = """<style>
 .nvmx-lab .nvmx-sequence, .nvmx-lab .nvmx-stategraph { width: 100%; flex: 1 1 auto; }
 .nvmx-lab .nvmx-stategraph { min-width: """ + f"{GRAPH_PX}px" + """; }
+.nvmx-lab .nvmx-view { container-type: inline-size; display: block; }
+.nvmx-lab .nvmx-view-row { display: flex; flex-direction: column; width: 100%; }
+.nvmx-lab .nvmx-figure-box { min-width: 0; }
+@container (min-width: """ + f"{WIDE_PX}px" + """) {
+  .nvmx-lab .nvmx-view-row { flex-direction: row; align-items: flex-start; gap: 12px; }
+  .nvmx-lab .nvmx-figure-box { flex: 1 1 0; }
+  .nvmx-lab .nvmx-beside { flex: 0 0 """ + f"{BESIDE_PX}px" + """; }
+}
+/* The diagram's texts are outlined in white: the step cursor's dotted line runs beneath them
+   (views/sequence.py TRACE_NAMES), and the outline closes the gaps between glyphs and words
+   that the line would show through ("raise | 0x30"). */
+.nvmx-lab .nvmx-sequence .textpoint text { paint-order: stroke; stroke: #fff;
+  stroke-width: 6px; stroke-linejoin: round; stroke-opacity: 1; }
 .nvmx-lab .nvmx-step-text { font-size: 17px; border: 1px solid #ddd; border-radius: 4px;
   padding: 4px 10px; margin: 4px 0; }
+.nvmx-lab .nvmx-step-text .widget-html-content { line-height: 1.45; }
+/* A step's fields flow along the line, each "name value" pair whole, rather than one row
+   each: the step's text then fits under the diagram on a projector's 720 px. */
+.nvmx-lab .nvmx-step-fields, .nvmx-lab .nvmx-step-fields tbody { display: flex;
+  flex-wrap: wrap; column-gap: 22px; margin: 2px 0; }
+.nvmx-lab .nvmx-step-fields tr { display: flex; gap: 8px; white-space: nowrap; }
+.nvmx-lab .nvmx-step-fields td { padding: 0; }
 .nvmx-lab .nvmx-compare-table { width: 100%; table-layout: fixed; }
 .nvmx-lab .nvmx-compare-table td, .nvmx-lab .nvmx-compare-table th { padding: 2px 8px;
   vertical-align: top; line-height: 1.3; overflow-wrap: anywhere; }
-.nvmx-lab .nvmx-compare-table td:first-child { width: 4.5em; }
+/* The first row (the header) sets a fixed table's column widths: its first cell is a th. */
+.nvmx-lab .nvmx-compare-table tr > :first-child { width: 4.5em; }
+/* ipywidgets gives an HTML widget's text a control's line height (28 px): paragraphs read
+   better, and take less of a projector's height, at their own. */
+.nvmx-lab .nvmx-header .widget-html-content, .nvmx-lab .nvmx-paste-outcome .widget-html-content,
+.nvmx-lab .nvmx-status-panel .widget-html-content { line-height: 1.4; }
 </style>"""
 
 
@@ -338,12 +392,26 @@ def _share_html(text: str) -> str:
             "</div>")
 
 
-def _header(s: Scenario) -> str:
+def _header(s: Scenario, made: tuple[Change, ...]) -> str:
+    """The scenario's name, description and explanation, as true of the run shown: after the
+    controls changed it, the name lists the changes and the texts are marked as describing
+    the scenario before them (views/changes.py)."""
     esc = html.escape
     text = STYLE + f"<h3 style='margin:4px 0'>{esc(s.name)}</h3>"
-    if s.description:
-        text += f"<div>{esc(s.description)}</div>"
+    if made:
+        text += ("<div class='nvmx-changed' style='border-left:5px solid #E69F00;"
+                 "padding:2px 8px;margin:2px 0'><b>Changed by the controls</b> (as the title "
+                 "lists): the diagram, the verdict and the share string show the changed run; "
+                 "the text below describes the scenario before the changes.</div>")
+    before = made or s.description.startswith(BEFORE) or s.explain.startswith(BEFORE)
+    description = s.description.removeprefix(BEFORE)
+    if description:
+        mark = "<i>Before the changes:</i> " if before else ""
+        style = " style='color:#555'" if before else ""
+        text += f"<div class='nvmx-description'{style}>{mark}{esc(description)}</div>"
     if s.explain:
-        text += (f"<details><summary>what this scenario shows</summary>"
-                 f"<div style='white-space:pre-wrap'>{esc(s.explain.strip())}</div></details>")
+        summary = ("what this scenario showed before the changes" if before
+                   else "what this scenario shows")
+        text += (f"<details><summary>{summary}</summary><div style='white-space:pre-wrap'>"
+                 f"{esc(s.explain.removeprefix(BEFORE).strip())}</div></details>")
     return text

@@ -30,16 +30,23 @@ def failed_entries(result: Result) -> list[str]:
     return [f"L1's {e.name} failed: {e.why}" for e in result.events if e.kind == Kind.VMFAIL]
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """"1 exit", "3 exits": a count with its noun in the right number."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def costs(result: Result) -> str:
     s = result.stats
-    parts = [f"{s.get('l1_exits', 0)} exits reach L1", f"{s.get('steps', 0)} steps"]
+    l1 = s.get("l1_exits", 0)
+    parts = [f"{counted(l1, 'exit')} {'reaches' if l1 == 1 else 'reach'} L1",
+             counted(s.get("steps", 0), "step")]
     if result.mode == "nested":
-        parts[1:1] = [f"{s.get('l0_exits', 0)} hardware exits to L0",
-                      f"{s.get('loop_iterations', 0)} vcpu_enter_guest iterations"]
+        parts[1:1] = [f"{counted(s.get('l0_exits', 0), 'hardware exit')} to L0",
+                      counted(s.get("loop_iterations", 0), "vcpu_enter_guest iteration")]
     return ", ".join(parts)
 
 
-def verdict(snap: Snapshot) -> str:
+def verdict(snap: Snapshot, notice: str | None = None) -> str:
     c = snap.comparison
     if c.ok and not c.delays:
         head = "✓ L1 and L2 observe exactly what they observe on bare metal."
@@ -56,12 +63,32 @@ def verdict(snap: Snapshot) -> str:
     body += _items([f"bug on, {b}: {BUGS[b].summary}" for b in snap.scenario.bugs if b in BUGS])
     body += (f"<div style='color:#555'>cost: nested {html.escape(costs(snap.nested))}; "
              f"bare metal {html.escape(costs(snap.bare))}</div>")
+    if notice:
+        body += f"<div><b>Note:</b> {html.escape(notice)}.</div>"
     return _box(GOOD if c.ok else BAD, body)
 
 
 def refused(message: str, what: str = "This combination") -> str:
-    return _box(BAD, f"<b>✗ {html.escape(what)} is refused</b> (the lab still shows the last "
-                     f"run):<br><code>{html.escape(message)}</code>")
+    kept = ("the lab still shows the last run" if what != "This combination"
+            else "the controls are set back to the run the lab still shows")
+    return _box(BAD, f"<b>✗ {html.escape(what)} is refused</b> ({kept}):<br>"
+                     f"<code>{html.escape(message)}</code>")
+
+
+def paste_refused(message: str) -> str:
+    """Beside the paste box: why the string pasted there was not loaded."""
+    return _box(BAD, "<b>✗ Not loaded: this share string is refused</b> (mend it in the box "
+                     f"and press Enter again):<br><code>{html.escape(message)}</code>")
+
+
+def paste_loaded(name: str, step: int, world: str, notice: str | None) -> str:
+    """Beside the paste box: what the pasted string loaded, and what the lab made of its
+    step if it had to."""
+    where = "bare metal" if world == "bare" else "nested"
+    body = f"<b>✓ Loaded</b> “{html.escape(name)}”, at step {step}, {where}."
+    if notice:
+        body += f"<br><b>Note:</b> {html.escape(notice)}."
+    return _box(GOOD, body)
 
 
 def cannot_open(message: str) -> str:

@@ -136,9 +136,10 @@ _FITTED = """([selector, marginX, pxPerStep, least, most, slack]) => {
   const figure = document.querySelector(selector);
   const plot = figure && (figure.matches('.js-plotly-plot')
     ? figure : figure.querySelector('.js-plotly-plot'));
-  const lab = figure && figure.closest('.nvmx-lab');
-  if (!plot || !lab || !plot._fullLayout) return false;
-  const shown = Math.max(lab.getBoundingClientRect().width - marginX, 200);
+  // The diagram's box: the lab's width, or less where the step's text sits beside it.
+  const box = figure && figure.closest('.nvmx-figure-box');
+  if (!plot || !box || !plot._fullLayout) return false;
+  const shown = Math.max(box.getBoundingClientRect().width - marginX, 200);
   const fits = Math.min(Math.max(shown / pxPerStep, least), most);
   return Math.abs(fits - plot._fullLayout.xaxis.range[1]) * pxPerStep < slack;
 }"""
@@ -388,7 +389,15 @@ _READ_LAB = """([lab, traces]) => {
   const choice = root.querySelector('.nvmx-compare select');
   return {
     width: labBox.width,
+    figure_width: root.querySelector('.nvmx-figure-box').getBoundingClientRect().width,
+    step_text_beside: (() => {
+      const figure = root.querySelector('.nvmx-figure-box').getBoundingClientRect();
+      const step = root.querySelector('.nvmx-step-text').getBoundingClientRect();
+      return step.left >= figure.right && step.top < figure.bottom;
+    })(),
     header: text('h3'),
+    header_text: text('.nvmx-header'),
+    paste_outcome: text('.nvmx-paste-outcome'),
     verdict: text('.nvmx-status-panel'),
     step_text: text('.nvmx-step-text'),
     player: slider('.nvmx-player', 'step'),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import nvmxlab
 from nvmxlab import share
+from nvmxlab.views.changes import BEFORE
 from nvmxlab.views.explain import WORLD_NAMES
 from nvmxlab.views.sequence import MAX_EVENTS
 from nvmxlab.views.stategraph import node_lines, state_graph
@@ -57,8 +58,8 @@ def page_counts(shown_traces: dict, expected: dict[str, dict]) -> dict[str, dict
     return out
 
 
-def _exits(n: int) -> str:
-    return f"{n} exit" if n == 1 else f"{n} exits"
+def _exits(n: int, what: str = "exit") -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
 
 
 def differences(shown: dict) -> list[str]:
@@ -77,15 +78,17 @@ def differences(shown: dict) -> list[str]:
     steps = min(len(result.events), MAX_EVENTS)
 
     expect("header", shown["header"] == scenario.name, f"{shown['header']!r}")
+    _description(shown, scenario, expect)
     verdict = shown["verdict"] or ""
     expect("verdict", verdict.startswith("✓" if report.ok else "✗"),
            f"check() says ok={report.ok}, the page says {verdict[:120]!r}")
-    costs = (f"nested {report.nested.stats['l1_exits']} exits reach L1, "
-             f"{report.nested.stats['l0_exits']} hardware exits to L0")
+    l1 = report.nested.stats["l1_exits"]
+    costs = (f"nested {_exits(l1)} {'reaches' if l1 == 1 else 'reach'} L1, "
+             f"{_exits(report.nested.stats['l0_exits'], 'hardware exit')} to L0")
     expect("costs", costs in verdict, f"{costs!r} not in {verdict[-200:]!r}")
     expect("world toggle", shown["world"] == ("nested" if world == "nested" else "bare metal"),
            f"{shown['world']!r} for mode {world!r}")
-    head = f"{WORLD_NAMES[world]} · step {step} of {steps}"
+    head = f"{WORLD_NAMES[world]} · step {step} (steps 0–{steps - 1})"
     expect("step text", (shown["step_text"] or "").startswith(head),
            f"{shown['step_text']!r} does not start with {head!r}")
     expect("player", shown["player"] == {"value": step, "max": steps - 1},
@@ -114,6 +117,21 @@ def differences(shown: dict) -> list[str]:
     return found
 
 
+def _description(shown: dict, scenario, expect) -> None:
+    """The scenario's description under its name: marked as describing the scenario before
+    the changes the name lists when the configuration is a changed one, as is."""
+    header = (shown.get("header_text") or "").replace("\n", " ")
+    changed = scenario.description.startswith(BEFORE) or scenario.explain.startswith(BEFORE)
+    description = scenario.description.removeprefix(BEFORE)
+    if description:
+        expect("description", description in header, f"{description!r} not in {header!r}")
+    expect("description marked", ("Before the changes:" in header) == (changed and
+                                                                      bool(description)),
+           f"changed={changed}, the header says {header[:200]!r}")
+    expect("changes said", ("Changed by the controls" in header) <= changed,
+           f"the header says the controls changed an unchanged scenario: {header[:200]!r}")
+
+
 def _compare_panel(shown: dict, scenario, report, expect) -> None:
     variants = {VARIANTS[key](scenario)[0]: VARIANTS[key](scenario)[1] for key in VARIANTS}
     label = (shown["compare_choice"] or "").replace("\xa0", " ")
@@ -131,14 +149,14 @@ def _compare_panel(shown: dict, scenario, report, expect) -> None:
         word = "✓ matches bare metal" if c.ok else "✗"
         expect(f"comparison verdict {side}", word in first_row,
                f"{first_row!r} lacks {word!r} for {side}")
-    costs = f"{other.nested.stats['l0_exits']} hardware exits to L0"
+    costs = f"{_exits(other.nested.stats['l0_exits'], 'hardware exit')} to L0"
     expect("comparison cost B", costs in table, f"{costs!r} not in the table")
 
 
 def _figures(shown: dict, expect) -> None:
     fresh = Lab(shown["share"])
     try:
-        fresh.fit.width = round(shown["width"])  # as the page reports it to its own lab
+        fresh.fit.width = round(shown["figure_width"])  # as the page reports it to its lab
         names_of = trace_names()
         for part, fig, names in (("diagram", fresh.figure, names_of["sequence"]),
                                  ("state graph", fresh.graph, names_of["graph"])):

@@ -248,6 +248,24 @@ def test_no_two_texts_on_the_diagram_overlap_and_none_is_cut_at_an_edge(fresh_la
     assert problems == []
 
 
+def test_on_a_wide_screen_the_step_text_sits_beside_the_diagram_which_fits_its_box(
+        fresh_lab):
+    assert read_lab(fresh_lab)["step_text_beside"] is False  # at 1280 px: under it
+    try:
+        _at_width(fresh_lab, 2200)
+        shown = read_lab(fresh_lab)
+        drawn = text_boxes(fresh_lab, LABEL_TRACES)
+        fresh_lab.screenshot_element(LAB, "lab-wide-step-text-beside")
+    finally:
+        fresh_lab.page.set_viewport_size({"width": 1280, "height": 900})
+    assert shown["step_text_beside"] is True, (shown["width"], shown["figure_width"])
+    assert shown["figure_width"] < shown["width"]
+    assert differences(shown) == []  # the diagram laid out for its own box, not the lab's
+    assert overlapping(drawn["boxes"]) == []
+    figure = drawn["figure"]
+    assert [b["text"] for b in drawn["boxes"] if b["right"] > figure["right"] + 1] == []
+
+
 @pytest.mark.parametrize("width", [1000, 1280])
 def test_the_legend_shows_every_entry_inside_the_lab(fresh_lab, width):
     try:
@@ -299,6 +317,50 @@ def test_a_damaged_share_string_pasted_on_the_page_is_refused_in_the_panel(fresh
     assert shown["step_text"] == before["step_text"]  # the lab kept its last good state
     assert shown["share"] == before["share"]  # and shows its string,
     assert shown["paste"] == damaged  # beside the pasted text, kept to be mended
+    # Said beside the paste box too, where the learner is looking: at 1280x720 the verdict
+    # panel is a screen or more above it.
+    assert shown["paste_outcome"].startswith("✗ Not loaded"), shown["paste_outcome"]
+    assert "share string" in shown["paste_outcome"]
+    assert _gap_below_paste_box(fresh_lab) < 40
+
+
+def _gap_below_paste_box(lab) -> float:
+    """How far below the paste box the paste's outcome starts, in px."""
+    return lab.page.evaluate(
+        "([box, outcome]) => document.querySelector(outcome).getBoundingClientRect().top"
+        " - document.querySelector(box).getBoundingClientRect().bottom",
+        [f"{LAB} .nvmx-paste", f"{LAB} .nvmx-paste-outcome"])
+
+
+def test_after_changes_the_header_names_them_and_marks_the_scenarios_own_description(
+        fresh_lab):
+    seed = nvmxlab.resolve("seed-interrupt")
+    apply(fresh_lab, CHANGES[3])  # PIN_BASED_EXT_INTR_MASK off
+    shown = apply(fresh_lab, Change("while-l2-halts", lambda lab: actions.choose(
+        lab, TIMING, CHOICES["l2-halts"]), lambda shared: True))
+    fresh_lab.screenshot_element(LAB, "lab-truth-changed-header")
+    assert shown["header"] == (f"{seed.name}, changed: PIN_BASED_EXT_INTR_MASK = 0, "
+                               f"interrupt arrives {CHOICES['l2-halts']}")
+    assert "Changed by the controls" in shown["header_text"]
+    assert f"Before the changes: {seed.description}" in shown["header_text"]
+    assert share.decode(shown["share"]).scenario.name == shown["header"]
+    assert differences(shown) == []
+
+
+def test_a_teaching_bug_the_policy_refuses_is_unticked_at_the_control(fresh_lab):
+    apply(fresh_lab, Change("policy-svm", lambda lab: actions.choose(lab, POLICY,
+                                                                     "kvm-2011-svm"),
+                            _policy("kvm-2011-svm")))
+    only_2011_vmx = next(b for b, info in BUGS.items() if "kvm-2011-svm" not in info.policies)
+    actions.choose_bugs(fresh_lab, [only_2011_vmx])
+    fresh_lab.page.wait_for_function(
+        "(selector) => (document.querySelector(selector)?.innerText || '').includes("
+        "'refused')", arg=f"{LAB} .nvmx-status-panel")
+    wait_until_settled(fresh_lab)
+    shown = read_lab(fresh_lab)
+    fresh_lab.screenshot_element(LAB, "lab-truth-refused-bug-unticked")
+    assert shown["selects"]["teaching bugs"] == []
+    assert "set back" in shown["verdict"]
 
 
 def test_text_typed_into_the_paste_box_during_play_is_kept_and_loads_on_enter(fresh_lab):
@@ -322,6 +384,8 @@ def test_text_typed_into_the_paste_box_during_play_is_kept_and_loads_on_enter(fr
     assert typed["paste"] == wanted, "the lab overwrote what was being typed"
     assert share.decode(shown["share"]).scenario == share.decode(wanted).scenario
     assert shown["paste"] == ""  # taken, so the box is free for the next one
+    assert shown["paste_outcome"].startswith("✓ Loaded"), shown["paste_outcome"]
+    assert f"at step {share.decode(wanted).step}, nested" in shown["paste_outcome"]
     assert differences(shown) == []
 
 

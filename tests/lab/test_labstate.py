@@ -14,6 +14,7 @@ import nvmxlab
 import nvmxlab.engine
 from nvmxlab import share
 from nvmxlab.scenario import ScenarioError
+from nvmxlab.views.changes import changes, name_for
 from nvmxlab.views.labstate import MIN_PLOT_PX, WIDTH_SLACK, Changed, LabState
 from nvmxlab.views.settings import SETTINGS, values_of
 
@@ -126,11 +127,19 @@ def test_setting_a_control_back_restores_the_base_scenario(state, seed):
 def test_a_refused_control_names_itself_and_keeps_the_last_run(state):
     state.set_control("policy", "kvm-modern")
     before = state.snapshot
-    assert state.set_control("bugs", ("no-req-event-rearm",)) == Changed.PROBLEM
+    assert state.set_control("bugs", ("no-req-event-rearm",)) == \
+        Changed.PROBLEM | Changed.CONTROLS
     assert "the lab control 'teaching bugs'" in state.error
     assert state.problem.what == "This combination" and state.problem.failure is None
     assert state.snapshot is before
-    assert state.values["bugs"] == ("no-req-event-rearm",)  # what the control shows
+
+
+def test_a_refused_control_is_set_back_to_the_value_of_the_run_shown(state):
+    state.set_control("policy", "kvm-2011-svm")
+    state.set_control("bugs", ("no-req-event-rearm",))  # only the 2011 VMX code has it
+    assert state.values["bugs"] == ()  # the control is unticked: no run shows the bug
+    assert state.values["policy"] == "kvm-2011-svm"  # the other controls keep theirs
+    assert state.values == values_of(state.scenario)
 
 
 def test_a_run_after_a_refusal_clears_the_problem(state):
@@ -147,7 +156,8 @@ def test_an_engine_failure_is_a_problem_carrying_the_exception(state, monkeypatc
         raise RuntimeError("boom")
 
     monkeypatch.setattr(nvmxlab.engine, "run", broken)
-    assert state.set_control(ACK, True) == Changed.PROBLEM
+    assert state.set_control(ACK, True) == Changed.PROBLEM | Changed.CONTROLS
+    assert state.values[ACK] is False  # set back: the diagram still shows ACK = 0
     assert state.error == "RuntimeError: boom"
     assert isinstance(state.problem.failure, RuntimeError)
     assert (state.snapshot, state.step) == before
@@ -167,7 +177,7 @@ def test_pasting_the_string_shown_changes_nothing(state, engine_runs):
 def test_pasting_a_share_string_brings_its_scenario_controls_step_and_world(state, seed):
     other = seed.with_overrides({"policy": "kvm-2011-svm", ACK: True})
     assert state.paste(share.encode(other, step=5, mode="bare")) == \
-        Changed.CONTROLS | Changed.RUN
+        Changed.CONTROLS | Changed.RUN | Changed.PASTE
     assert (state.base, state.scenario, state.step, state.world) == (other, other, 5, "bare")
     assert state.values == values_of(other)
     assert state.values["policy"] == "kvm-2011-svm"
@@ -183,7 +193,7 @@ def test_a_pasted_share_string_without_a_step_opens_on_its_story(state, seed):
 def test_a_bad_paste_leaves_the_state_as_it_was_naming_the_paste_box(state, pasted):
     state.set_step(12)
     before = as_it_was(state)
-    assert state.paste(pasted) == Changed.PROBLEM
+    assert state.paste(pasted) == Changed.PROBLEM | Changed.PASTE
     assert as_it_was(state) == before
     assert state.problem.what == "This share string"
     assert "share" in state.error
@@ -295,9 +305,13 @@ def test_after_any_actions_the_state_shows_one_consistent_run(actions):
     for name, *args in actions:
         before = as_it_was(state)
         changed = getattr(state, name)(*args)
-        if changed == Changed.PROBLEM and name != "set_control":
+        if Changed.PROBLEM in changed:
             assert as_it_was(state) == before
     assert 0 <= state.step < state.steps
+    # The controls show the run shown, and its name lists what they changed.
+    assert state.changes == changes(state.base, values_of(state.scenario))
+    assert state.scenario.name == (name_for(state.base, state.changes) if state.changes
+                                   else state.base.name)
     assert state.nested.scenario == state.bare.scenario == state.scenario
     shared = share.decode(state.share_string)
     assert (shared.scenario, shared.step, shared.mode) == (state.scenario, state.step,

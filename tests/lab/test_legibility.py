@@ -173,3 +173,13 @@ def test_no_text_trace_of_the_diagram_holds_an_empty_text(name, plot_px):
     for trace in ("labelled", "ticks"):
         assert "" not in data.traces[trace]["text"], trace
     assert "" not in cursor_traces["titles"]["text"]
+
+
+def test_the_step_cursor_is_drawn_beneath_every_mark_and_text():
+    # Drawn over them, its dotted line cuts "raise 0x30" and the panels' titles in two.
+    from nvmxlab.views.sequence import TRACE_INDEX
+
+    over = ("marks", "labelled", "ticks", "titles", "focus")
+    assert all(TRACE_INDEX["cursor"] < TRACE_INDEX[name] for name in over)
+    # What is still to come stays veiled, its marks too.
+    assert TRACE_INDEX["veil"] > TRACE_INDEX["labelled"]

@@ -44,7 +44,7 @@ def test_stepping_back_shows_exactly_what_was_shown_before(lab):
 def test_the_slider_moves_the_highlight(lab):
     lab.player.slider.value = 16
     assert cursor(lab) == lab.snapshot.sequence.worlds["nested"].position(16)
-    assert "step 16 of" in lab.step_text.value
+    assert "step 16 (steps 0–" in lab.step_text.value
 
 
 def test_play_and_the_slider_are_linked_in_the_browser(lab):
