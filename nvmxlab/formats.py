@@ -141,16 +141,21 @@ _ENCODER = json.JSONEncoder()
 _ENCODE = _ENCODER.encode
 
 
+def _c_encoder(encode_str=json.encoder.encode_basestring_ascii):
+    """CPython's C encoder, built once, with the arguments `JSONEncoder.iterencode` gives it
+    (no indent, ", " and ": ", ASCII, no cycle check: a result is a tree), and `encode_str`
+    for strings.  It returns a value's text in chunks.  None where there is no C accelerator."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    return make and make(None, _ENCODER.default, encode_str, None, ": ", ", ", False, False, True)
+
+
 def _element_encoder():
     """One encoder for every list element.  `JSONEncoder.encode` builds a new C encoder on each
-    call, which costs more than encoding one trace step; this builds CPython's once, with the
-    arguments `JSONEncoder.iterencode` gives it (no indent, ", " and ": ", ASCII, no cycle
-    check: a result is a tree).  Elsewhere (no C accelerator): `encode` itself."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
+    call, which costs more than encoding one trace step; this builds CPython's once
+    (_c_encoder).  Elsewhere (no C accelerator): `encode` itself."""
+    chunks = _c_encoder()
+    if chunks is None:
         return _ENCODE
-    chunks = make(None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ": ", ", ",
-                  False, False, True)
     return lambda value: "".join(chunks(value, 0))
 
 
@@ -165,38 +170,40 @@ STEPS_A_PIECE = 2000
 
 def to_json(obj: Result | Comparison) -> str:
     """The JSON document of a result or a comparison (fields: README, "JSON")."""
-    return "".join(json_pieces(obj))
+    with _collector_paused():
+        return "".join(json_pieces(obj))
 
 
 def write_json(obj: Result | Comparison, out: TextIO) -> None:
     """Write to_json(obj) to `out`, piece by piece (at most STEPS_A_PIECE steps of the trace
     at a time)."""
-    for piece in json_pieces(obj):
-        out.write(piece)
+    with _collector_paused():
+        for piece in json_pieces(obj):
+            out.write(piece)
 
 
 def json_pieces(obj: Result | Comparison) -> Iterator[str]:
     """to_json's document in the pieces that make it, in order."""
-    with _collector_paused():
-        result = obj if isinstance(obj, Result) else None
-        doc = obj.to_json() if result is None else result.to_json(events=False)
-        yield "{\n "
-        for i, (key, value) in enumerate(doc.items()):
-            if i:
-                yield ",\n "
-            if result is not None and key == "events":
-                yield from _events_field(result.events)
-            else:
-                yield from _json_field(key, value)
-        yield "\n}"
+    result = obj if isinstance(obj, Result) else None
+    doc = obj.to_json() if result is None else result.to_json(events=False)
+    dicts = _Dicts()  # one string cache for the document's lists of dicts
+    yield "{\n "
+    for i, (key, value) in enumerate(doc.items()):
+        if i:
+            yield ",\n "
+        if result is not None and key == "events":
+            yield from _events_field(result.events, dicts)
+        else:
+            yield from _json_field(key, value, dicts)
+    yield "\n}"
 
 
-def _events_field(events) -> Iterator[str]:
+def _events_field(events, dicts: _Dicts) -> Iterator[str]:
     if not events:
         yield '"events": []'
         return
     yield '"events": [\n  '
-    lines = _Lines()
+    lines = _Lines(dicts)
     for start in range(0, len(events), STEPS_A_PIECE):
         if start:
             yield LINE_BREAK
@@ -204,22 +211,23 @@ def _events_field(events) -> Iterator[str]:
     yield "\n ]"
 
 
-def _json_field(key: str, value) -> list[str]:
+def _json_field(key: str, value, dicts: _Dicts) -> list[str]:
     if not isinstance(value, list):
         return [f"{_ENCODE(key)}: {_ENCODE(value)}"]
     if not value:
         return [f"{_ENCODE(key)}: []"]
     if all(type(v) is dict for v in value):
         # The views and the deliveries: tens of thousands of dicts in a long run.
-        text = "{" + ("}" + LINE_BREAK + "{").join(_Dicts().inside(value)) + "}"
+        text = "{" + ("}" + LINE_BREAK + "{").join(dicts.inside(value)) + "}"
     else:
         text = LINE_BREAK.join(map(_ENCODE_ELEMENT, value))
     return [f"{_ENCODE(key)}: [\n  ", text, "\n ]"]
 
 
 def event_lines(events) -> list[str]:
-    """Each event as `json.dumps(event.to_json())` encodes it."""
-    return _Lines()(events)
+    """Each event as `json.dumps(event.to_json())` encodes it: the trace's lines, as the
+    document holds them (for a reader of single steps, and the tests of the encoding)."""
+    return _Lines(_Dicts())(events)
 
 
 class _Strings(dict):
@@ -240,13 +248,11 @@ _CUT = "}, null, {"
 
 class _Dicts:
     """Encodes lists of dicts, each list in one call of CPython's C encoder (a call costs more
-    than encoding a trace step's data), with the arguments of _element_encoder and its
-    strings looked up in one _Strings.  Elsewhere (no C accelerator): one dict at a time."""
+    than encoding a trace step's data; _c_encoder), its strings looked up in one _Strings.
+    Elsewhere (no C accelerator): one dict at a time."""
 
     def __init__(self):
-        make = getattr(json.encoder, "c_make_encoder", None)
-        self._chunks = make and make(None, _ENCODER.default, _Strings().__getitem__, None,
-                                     ": ", ", ", False, False, True)
+        self._chunks = _c_encoder(_Strings().__getitem__)
 
     def inside(self, dicts: list[dict]) -> list[str]:
         """[_ENCODE_ELEMENT(d)[1:-1] for d in dicts]: each dict's fields, without braces.
@@ -284,9 +290,9 @@ class _Lines:
     (_LineParts), and the data of all steps of a call in one call of the C encoder (_Dicts).
     One instance for a trace keeps both for the next call."""
 
-    def __init__(self):
+    def __init__(self, dicts: _Dicts):
         self._parts = _LineParts()
-        self._dicts = _Dicts()
+        self._dicts = dicts
 
     def __call__(self, events) -> list[str]:
         datas = [e.data for e in events if e.data]

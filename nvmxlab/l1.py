@@ -159,7 +159,7 @@ class L1Hypervisor:
         v, world = self.vmcs12, self.world
         self.reinject = v.idt_vectoring_info
         if v.exit_reason in (ExitReason.VMCALL, ExitReason.HLT):
-            self.skip = v.exit_reason.name.lower()
+            self.skip = v.exit_reason._name_.lower()
         if v.exit_reason == ExitReason.EPT_VIOLATION and "L1" in world.idt_page_missing:
             world.idt_page_missing.discard("L1")
             world.trace.add("L1", Kind.EPT, "handle_ept_violation",

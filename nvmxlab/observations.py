@@ -108,7 +108,7 @@ class ObservedExit:
 
     def to_json(self) -> dict:
         intr, idt = self.exit_intr_info, self.idt_vectoring_info
-        return {"kind": self.kind, "reason": self.exit_reason.name,
+        return {"kind": self.kind, "reason": self.exit_reason._name_,
                 "intr_info": intr and intr.to_json(), "idt_vectoring": idt and idt.to_json(),
                 "guest_activity_state": self.guest_activity_state,
                 "l2_retired": self.l2_retired}

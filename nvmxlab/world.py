@@ -143,7 +143,7 @@ class World:
     def _fire(self, level: str, count: int, instr: str | None) -> None:
         due = self._triggers.get((level, instr))
         if not due or due[0][0] > count:
-            return
+            return  # none due: l1_vmx_instruction() asks at every VMLAUNCH/VMRESUME
         while due and due[0][0] <= count:
             _, index, irq = due.pop(0)
             self._pending -= 1
@@ -226,7 +226,7 @@ class World:
     def hw_vmexit(self, vmcs: Vmcs, guest: Context, reason: ExitReason, why: str) -> None:
         """A hardware VM exit.  On bare metal an exit from vmcs12 is what L1 observes."""
         self.hw_exits += 1
-        name = reason._name_  # .name is a property (enum.property), several times slower
+        name = reason._name_  # not .name (vmx.ExitReason)
         data = {"vmcs": vmcs.name, "reason": name,
                 "intr_info": vmcs.exit_intr_info and vmcs.exit_intr_info.to_json(),
                 "idt_vectoring": vmcs.idt_vectoring_info and vmcs.idt_vectoring_info.to_json(),

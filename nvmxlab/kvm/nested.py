@@ -68,7 +68,9 @@ class NestedVmx:
     def prepare_vmcs02(self, v12: Vmcs) -> None:
         """Merge L0's needs (vmcs01) with what L1 asked for (vmcs12) into vmcs02: one VMCS
         (vmx->nested.vmcs02), written again at each emulated entry (prepare_vmcs02_early(),
-        prepare_vmcs02()).  Its launch state and exit information stay as they are."""
+        prepare_vmcs02()).  What it does not write carries over from the last entry and exit:
+        the launch state, the exit information, the guest's progress (the preemption timer
+        is cleared when an entry uses it, Cpu.run)."""
         v02 = self.vmcs02
         # Physical interrupts always exit to L0; what L1 sees is emulated.
         v02.external_interrupt_exiting = v02.hlt_exiting = v02.intercept_eoi = True
@@ -101,7 +103,7 @@ class NestedVmx:
         return False
 
     def reflect_to_l1(self, exit_: VmExit) -> None:
-        v02, name = exit_.vmcs, exit_.reason._name_  # not the slower .name property
+        v02, name = exit_.vmcs, exit_.reason._name_  # not .name (vmx.ExitReason)
         why = (f"the fault is in L1's EPT: {name} goes to L1"
                if exit_.reason == ExitReason.EPT_VIOLATION
                else f"L1 wants {name} exits: reflect it to L1")
@@ -117,7 +119,7 @@ class NestedVmx:
         self.halted = False  # "in case we halted in L2"
         self.l0_task = "nested_vmx_vmexit"
         self.trace.stale = True  # and guest_mode, halted (vcpu.py)
-        name = reason._name_  # not the slower .name property
+        name = reason._name_  # not .name (vmx.ExitReason)
         e = self.trace.add("L0", Kind.NESTED_VMEXIT, self.nested_exit_name,
                            why or f"emulate an exit from L2 to L1: {name}",
                            {"reason": name,

@@ -2,6 +2,7 @@
 line, so `grep`, `head` and a diff work on the document without a JSON tool - its fast
 encoders, equal to json.dumps, and the command that prints it."""
 
+import gc
 import io
 import json
 import subprocess
@@ -130,3 +131,13 @@ def test_the_command_prints_the_document_formats_to_json_writes():
 def test_the_command_exits_with_the_status_of_the_command_line():
     assert command("run", "bug-kick-without-req-event").returncode == 1
     assert command("run", "no-such-scenario").returncode == 2
+
+
+def test_a_document_half_read_leaves_the_collector_running():
+    """The collector is paused while to_json/write_json make the document, not while a
+    reader of json_pieces holds it unfinished (a notebook kernel would run without it)."""
+    pieces = formats.json_pieces(nvmxlab.run(nvmxlab.load_bundled("seed-interrupt")))
+    next(pieces)
+    assert gc.isenabled()
+    formats.write_json(nvmxlab.run(nvmxlab.load_bundled("seed-interrupt")), io.StringIO())
+    assert gc.isenabled()
