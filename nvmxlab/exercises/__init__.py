@@ -15,9 +15,7 @@ from a table.
 
 from __future__ import annotations
 
-import difflib
-
-from ..limits import shown
+from ..limits import shown, suggestion
 from . import (  # noqa: F401  (each exercise module registers its exercises)
     ack,
     bare,
@@ -102,6 +100,5 @@ def cli(name: str | None, seed: int, solve: bool) -> int:
 
 
 def _unknown(name: str) -> str:
-    close = difflib.get_close_matches(name, names(), n=1)
-    guess = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"no exercise {shown(name)}{guess}; the exercises are: {', '.join(names())}"
+    return (f"no exercise {shown(name)}{suggestion(name, names())}; the exercises are: "
+            f"{', '.join(names())}")
