@@ -89,12 +89,11 @@ def cli(name: str | None, seed: int, solve: bool) -> int:
     if name not in REGISTRY:
         raise ValueError(_unknown(name))
     if solve and graded.is_graded(name, seed):
-        seeds = ", ".join(map(str, graded.practice_seeds(name)))
+        seeds = graded.practice_seeds(name)
         raise ValueError(f"{name} --seed {seed} is {graded.where(name, seed)}: its answer is "
                          f"shown there once the answer is right, never by --solve. Practise on "
-                         f"another seed, e.g. `nvmxlab exercise {name} --seed "
-                         f"{graded.practice_seeds(name, 1)[0]} --solve` (practice seeds: "
-                         f"{seeds}, ...)")
+                         f"another seed, e.g. `nvmxlab exercise {name} --seed {seeds[0]} "
+                         f"--solve` (practice seeds: {', '.join(map(str, seeds))}, ...)")
     print(question(name, seed).text(solve=solve), end="")
     return 0
 
