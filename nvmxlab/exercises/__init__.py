@@ -33,9 +33,10 @@ from .widget import Ask, Checked
 __all__ = ["GRADED", "Exercise", "Feedback", "Question", "Solution", "ask", "check", "cli",
            "feedback", "is_correct", "names", "question", "validate"]
 
-# The wrong answers a learner has checked so far, per question: the first miss gets a hint,
-# the next ones a second hint too (a graded question never shows its answer before it is
-# right).  Re-running a cell with the same answer is not a new try.
+# The wrong answers a learner has checked so far, per question: the first miss gets a hint;
+# from the second on (core.TRIES), a practice question shows its worked answer and a graded
+# one a second hint instead, as a graded question never shows its answer before it is right
+# (core.Question.respond).  Re-running a cell with the same answer is not a new try.
 _MISSES: dict[tuple[str, int], list[object]] = {}
 
 
