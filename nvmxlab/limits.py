@@ -47,6 +47,11 @@ def suggestion(name: str, names: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """A count with its noun in the right number: "1 exit", "3 exits", "2 mismatches"."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 KINDS = {bool: "a boolean", int: "an integer", float: "a float", str: "a string",
          list: "an array", dict: "a table", type(None): "nothing (None)"}
 
