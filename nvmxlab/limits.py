@@ -7,6 +7,9 @@ numbers ("Limits"); a value over one is refused with a message naming it.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 MAX_FILE_BYTES = 256 * 1024  # a scenario file, a `--set` value, a decompressed share string
 MAX_SHARE_CHARS = MAX_FILE_BYTES  # a share string as pasted
 MAX_DEPTH = 16  # tables and arrays inside each other (a scenario needs 3)
@@ -35,6 +38,18 @@ def shown(value: object, limit: int = SHOWN) -> str:
     if len(text) > limit:
         text = text[:limit - 1] + "…"
     return text
+
+
+def suggestion(name: str, names: Iterable[str]) -> str:
+    """The words " (did you mean 'x'?)" naming the closest of `names` to a name not among
+    them, or "" when none is close: every "no such name" message words it the same way."""
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """A count with its noun in the right number: "1 exit", "3 exits", "2 mismatches"."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 KINDS = {bool: "a boolean", int: "an integer", float: "a float", str: "a string",

@@ -15,10 +15,7 @@ from a table.
 
 from __future__ import annotations
 
-import difflib
-import sys
-
-from ..limits import shown
+from ..limits import shown, suggestion
 from . import (  # noqa: F401  (each exercise module registers its exercises)
     ack,
     bare,
@@ -36,9 +33,10 @@ from .widget import Ask, Checked
 __all__ = ["GRADED", "Exercise", "Feedback", "Question", "Solution", "ask", "check", "cli",
            "feedback", "is_correct", "names", "question", "validate"]
 
-# The wrong answers a learner has checked so far, per question: the first miss gets a hint,
-# the next ones a second hint too (a graded question never shows its answer before it is
-# right).  Re-running a cell with the same answer is not a new try.
+# The wrong answers a learner has checked so far, per question: the first miss gets a hint;
+# from the second on (core.TRIES), a practice question shows its worked answer and a graded
+# one a second hint instead, as a graded question never shows its answer before it is right
+# (core.Question.respond).  Re-running a cell with the same answer is not a new try.
 _MISSES: dict[tuple[str, int], list[object]] = {}
 
 
@@ -82,31 +80,25 @@ def ask(name: str, seed: int = 0):
 
 
 def cli(name: str | None, seed: int, solve: bool) -> int:
-    """`nvmxlab exercise [NAME] [--seed N] [--solve]`; returns the exit status."""
+    """`nvmxlab exercise [NAME] [--seed N] [--solve]`; returns the exit status.  An unknown
+    name, or --solve on a graded question, is a ValueError, which `cli.main` reports."""
     if name is None:
         width = max(map(len, REGISTRY))
         for ex in _in_course_order():
             print(f"{ex.name:<{width}}  {ex.notebook:<22} {ex.summary}")
         return 0
     if name not in REGISTRY:
-        return _error(_unknown(name))
+        raise ValueError(_unknown(name))
     if solve and graded.is_graded(name, seed):
-        seeds = ", ".join(map(str, graded.practice_seeds(name)))
-        return _error(f"{name} --seed {seed} is {graded.where(name, seed)}: its answer is "
-                      f"shown there once the answer is right, never by --solve. Practise on "
-                      f"another seed, e.g. `nvmxlab exercise {name} --seed "
-                      f"{graded.practice_seeds(name, 1)[0]} --solve` (practice seeds: {seeds}, "
-                      "...)")
+        seeds = graded.practice_seeds(name)
+        raise ValueError(f"{name} --seed {seed} is {graded.where(name, seed)}: its answer is "
+                         f"shown there once the answer is right, never by --solve. Practise on "
+                         f"another seed, e.g. `nvmxlab exercise {name} --seed {seeds[0]} "
+                         f"--solve` (practice seeds: {', '.join(map(str, seeds))}, ...)")
     print(question(name, seed).text(solve=solve), end="")
     return 0
 
 
 def _unknown(name: str) -> str:
-    close = difflib.get_close_matches(name, names(), n=1)
-    guess = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"no exercise {shown(name)}{guess}; the exercises are: {', '.join(names())}"
-
-
-def _error(message: str) -> int:
-    print(f"nvmxlab: error: {message}", file=sys.stderr)
-    return 2
+    return (f"no exercise {shown(name)}{suggestion(name, names())}; the exercises are: "
+            f"{', '.join(names())}")

@@ -21,6 +21,17 @@ LETTERS = "abcdefghij"
 
 
 @dataclass(frozen=True)
+class OfSign:
+    """A `why_not` key standing for every number answer of one sign, however far from 0:
+    a misconception (the sign reversed) is not one wrong value but all of them."""
+
+    negative: bool
+
+    def matches(self, meant: str | int) -> bool:
+        return isinstance(meant, int) and (meant < 0 if self.negative else meant > 0)
+
+
+@dataclass(frozen=True)
 class Solution:
     """The right answer and the worked explanation, both read from a run of the engine."""
 
@@ -33,8 +44,9 @@ class Solution:
     # Where to look more closely, shown with the first from a second miss of a graded
     # question on; never the answer either.
     second_hint: str = ""
-    # A sentence for a wrong answer that is a known misconception: (that answer, why not).
-    why_not: tuple[tuple[str | int, str], ...] = ()
+    # A sentence for a wrong answer that is a known misconception: (that answer, or an
+    # OfSign for the answers of one sign, why not).
+    why_not: tuple[tuple[str | int | OfSign, str], ...] = ()
 
 
 # The verdicts of a response: only "right" means the answer was right.
@@ -180,7 +192,8 @@ class Question:
         return self.label(meant) if self.choices else str(meant)
 
     def _why_not(self, meant: str | int) -> tuple[str, ...]:
-        return tuple(sentence for wrong, sentence in self.solution.why_not if wrong == meant)
+        return tuple(sentence for wrong, sentence in self.solution.why_not
+                     if (wrong.matches(meant) if isinstance(wrong, OfSign) else wrong == meant))
 
     def _trace_block(self) -> list[str]:
         if not self.solution.trace:

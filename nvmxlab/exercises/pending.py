@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from ..limits import counted
 from ..observations import ObservedExit
 from ..trace import Kind
 from . import reading as rd
@@ -73,8 +74,7 @@ def _run_pending_why_not(nops: int) -> tuple[tuple[str, str], ...]:
 
 
 def _exit_after(reason: str, ran: int) -> str:
-    noun = "instruction" if ran == 1 else "instructions"
-    return f"{reason}, after L2 retired {ran} {noun}"
+    return f"{reason}, after L2 retired {counted(ran, 'instruction')}"
 
 
 def _run_pending_why(scenario, result, exit_, ran: int) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ import random
 from collections import Counter
 
 from . import reading as rd
-from .core import Question, Solution, exercise
+from .core import OfSign, Question, Solution, exercise
 
 PAIRS = (("kvm-2011-vmx", "kvm-2011-svm"), ("kvm-modern", "kvm-2011-svm"),
          ("kvm-2011-vmx", "kvm-modern"))
@@ -46,21 +46,16 @@ def policy_cost(rng: random.Random) -> Question:
         scenario=scenario, share=rd.share(scenario))
 
 
-# How far from 0 an answer of the wrong sign still gets the sentence on the sign.
-SIGN_SPAN = 40
-
-
-def _why_not(answer: int, second: str, first: str) -> tuple[tuple[int, str], ...]:
+def _why_not(answer: int, second: str, first: str) -> tuple[tuple[int | OfSign, str], ...]:
     """The sign, for every answer of the other sign (not only for -answer, which would say
     that the size is right); and 0, for a learner who compared what L1 sees."""
     if answer == 0:
         return ()
     sign = (f"Check the sign: the question asks how many more {second} takes than {first}, "
             f"that is {second}'s count minus {first}'s; fewer is a negative number.")
-    other_sign = range(1, SIGN_SPAN + 1) if answer < 0 else range(-SIGN_SPAN, 0)
     return ((0, "The views of L1 and L2 may be the same under both designs, but compare L0's "
                 "work, not what L1 sees."),
-            *((n, sign) for n in other_sign))
+            (OfSign(negative=answer > 0), sign))
 
 
 def _why(a, b, metric: str) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from .. import checker, engine, formats
+from ..limits import counted
 from ..observations import Observation, ObservedExit, ObservedVmFail
 from ..result import Result
 from ..scenario import Scenario, Trigger, from_dict
@@ -88,9 +89,7 @@ ALWAYS_SHOWN = ("external_interrupt_exiting", "ack_interrupt_on_exit")
 
 def when(trigger: Trigger) -> str:
     if trigger.instr is None:
-        count = trigger.count
-        noun = "instruction" if count == 1 else "instructions"
-        return f"when {trigger.level} has retired {count} {noun}"
+        return f"when {trigger.level} has retired {counted(trigger.count, 'instruction')}"
     nth = {1: "", 2: "second ", 3: "third "}.get(trigger.count, f"{trigger.count}th ")
     return f"as L1's {nth}{trigger.instr.upper()} completes"
 

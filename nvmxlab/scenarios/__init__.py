@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
 from ..errors import ScenarioError
-from ..limits import describe
+from ..limits import describe, suggestion
 from ..scenario import Scenario, load
 from ..share import decode, is_shared
 
@@ -28,9 +27,8 @@ def load_bundled(name: str) -> Scenario:
         if not isinstance(name, str):
             raise ScenarioError("load_bundled()", "name", f"expected a name, got "
                                 f"{describe(name)}", ", ".join(names))
-        near = difflib.get_close_matches(name, names, n=1)
         raise ScenarioError(name, "name", "no bundled scenario of that name" +
-                            (f"; did you mean {near[0]!r}?" if near else ""), ", ".join(names))
+                            suggestion(name, names), ", ".join(names))
     return load(HERE / f"{name}.toml")
 
 

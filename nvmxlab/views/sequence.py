@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..limits import counted
 from ..result import Result
 from ..trace import Event, Kind
 from .classify import VMCS_GUEST, Mark, classify
@@ -306,8 +307,8 @@ def titles(data: SequenceData, view: Sequence[float]) -> dict:
         if wt is not None:
             s = wt.result.stats
             if world == "nested":
-                text += f" ({wt.result.policy}) · {_exits(s.get('l0_exits', 0))} to L0"
-            text += f" · L1 sees {_exits(s.get('l1_exits', 0))}"
+                text += f" ({wt.result.policy}) · {counted(s.get('l0_exits', 0), 'exit')} to L0"
+            text += f" · L1 sees {counted(s.get('l1_exits', 0), 'exit')}"
         texts.append(_fit(text, TITLE_SIZES[0], data.plot_px))
     ys = [lane_y(w, "L2") + TITLE_OFFSET for w in WORLDS]
     xs = [left] * len(WORLDS)
@@ -329,10 +330,6 @@ def _fit(title: str, size: float, plot_px: float) -> str:
         return title
     name, _, rest = title.partition(" · ")
     return f"{name}<br>{rest}" if rest else title
-
-
-def _exits(n: int) -> str:
-    return f"{n} exit" if n == 1 else f"{n} exits"
 
 
 def _status_note(data: SequenceData) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from ..bugs import BUGS
+from ..limits import counted
 from ..result import Result
 from ..trace import Kind
 from ..views.snapshot import Snapshot
@@ -28,11 +29,6 @@ def _items(lines: list[str]) -> str:
 def failed_entries(result: Result) -> list[str]:
     """What L1 saw of each failed VMLAUNCH/VMRESUME, in the words of the SDM."""
     return [f"L1's {e.name} failed: {e.why}" for e in result.events if e.kind == Kind.VMFAIL]
-
-
-def counted(n: int, one: str, many: str | None = None) -> str:
-    """"1 exit", "3 exits": a count with its noun in the right number."""
-    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def costs(result: Result) -> str:

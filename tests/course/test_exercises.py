@@ -80,6 +80,11 @@ def test_an_unknown_exercise_is_an_error_with_exit_status_2_naming_every_exercis
     assert err.rstrip().endswith("the exercises are: " + ", ".join(NAMES))
 
 
+def test_with_debug_an_unknown_exercise_shows_its_traceback():
+    with pytest.raises(ValueError, match="no exercise 'no-such-exercise'"):
+        cli.main(["--debug", "exercise", "no-such-exercise"])
+
+
 def test_a_misspelt_exercise_gets_a_did_you_mean(capsys):
     assert cli.main(["exercise", "bare-exitt"]) == 2
     assert "no exercise 'bare-exitt' (did you mean 'bare-exit'?)" in capsys.readouterr().err

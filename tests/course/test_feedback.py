@@ -94,6 +94,27 @@ def test_counting_only_l1s_exits_gets_the_sentence_on_l0s_own_exits():
     assert "L1 sees" in sentence
 
 
+SIGN_SENTENCE = "Check the sign: "
+# A policy-cost question whose answer is positive, and one whose answer is negative.
+SIGNED = [seed_where("policy-cost", lambda q: q.answer > 0),
+          seed_where("policy-cost", lambda q: q.answer < 0)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.sampled_from(SIGNED), size=st.integers(1, 10**9))
+def test_every_answer_of_the_other_sign_gets_the_sentence_on_the_sign_however_far(seed, size):
+    q = exercises.question("policy-cost", seed)
+    other_sign = size if q.answer < 0 else -size
+    assert q.respond(other_sign, attempt=1).paragraphs[0].startswith(SIGN_SENTENCE)
+
+
+@pytest.mark.parametrize("seed", SIGNED)
+def test_a_wrong_answer_of_the_right_sign_gets_no_sentence_on_the_sign(seed):
+    q = exercises.question("policy-cost", seed)
+    same_sign = q.answer * 41
+    assert not any(p.startswith(SIGN_SENTENCE) for p in q.respond(same_sign, 1).paragraphs)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_each_wrong_suspect_of_a_bug_hunt_gets_its_own_sentence(seed):
     q = exercises.question("bug-hunt", seed)

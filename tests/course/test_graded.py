@@ -55,6 +55,7 @@ def test_solve_refuses_a_graded_question_naming_it_its_notebook_and_practice_see
     assert f"{name} --seed {seed} is graded question {number} in notebook {notebook}" in err
     practice = graded.practice_seeds(name)
     assert f"practice seeds: {', '.join(map(str, practice))}" in err
+    assert f"`nvmxlab exercise {name} --seed {practice[0]} --solve`" in err
     assert not any(exercises.GRADED.get((name, s)) for s in practice)
     q = exercises.question(name, seed)
     assert "Answer:" not in err and not (q.choices and q.answer_label in err)

@@ -51,7 +51,11 @@ def tries(q) -> list:
         candidates = list(q.choices)
     else:
         near = [q.answer + d for d in (-3, -2, -1, 1, 2, 3)]
-        candidates = [*near, 0, -q.answer, *(n for n, _ in q.solution.why_not)]
+        candidates = [*near, 0, -q.answer, *(n for n, _ in q.solution.why_not
+                                            if not isinstance(n, core.OfSign))]
+        # Answers of a sign a misconception covers, near 0 and far from it.
+        for rule in (n for n, _ in q.solution.why_not if isinstance(n, core.OfSign)):
+            candidates += [(-1 if rule.negative else 1) * n for n in (1, 41, 10**6)]
     return [c for c in dict.fromkeys(candidates) if not q.is_correct(c)]
 
 

@@ -60,7 +60,7 @@ def test_a_missing_file_names_the_other_kinds_of_scenario_argument(capsys):
 
 def test_a_misspelled_scenario_name_suggests_the_nearest(capsys):
     code, _, err = run_cli(capsys, "run", "seed-interupt")
-    assert code == 2 and "did you mean 'seed-interrupt'?" in err
+    assert code == 2 and "no bundled scenario of that name (did you mean 'seed-interrupt'?)" in err
 
 
 def test_an_unknown_option_points_at_the_commands_own_help(capsys):
