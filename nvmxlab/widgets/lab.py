@@ -256,7 +256,9 @@ class Lab(w.VBox):
             self.paste_outcome.value = ""  # a later change: what was loaded is no longer shown
         if Changed.CONTROLS in changed:
             with self._quietly():
-                ctl.sync(self.controls, self.state.base, self.state.values)
+                if Changed.PROBLEM not in changed:  # a new base, not a change set back
+                    ctl.lay_out(self.controls, self.state.base)
+                ctl.set_values(self.controls, self.state.values)
                 self.world_toggle.value = self.state.world
         if Changed.RUN in changed:
             self._show_run()
