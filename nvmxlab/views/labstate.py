@@ -60,7 +60,15 @@ class Problem:
 
     message: str  # what `Lab.error` says
     what: str = "This combination"  # what was refused, as the status panel names it
+    # The controls went back to the run still shown (a control's change); else the lab was
+    # left as it was, controls and all (a paste).
+    set_back: bool = True
     failure: BaseException | None = None  # the engine's exception, when it failed
+
+    @classmethod
+    def pasted(cls, message: str, failure: BaseException | None = None) -> Problem:
+        """A share string refused, or failing in the engine: the lab is left as it was."""
+        return cls(message, "This share string", set_back=False, failure=failure)
 
 
 def opening(source: str | Path | Scenario, step: int | None, world: str | None
@@ -196,15 +204,14 @@ class LabState:
     def restore(self, text: str) -> Changed:
         """Show what a share string describes: its scenario, settings, step and world.  A bad
         one leaves the state as it was, the problem naming the paste box."""
-        what = "This share string"
         try:
             if not share.is_shared(text):
                 raise ScenarioError("the paste box", "share string", "not a share string: "
                                     f"{shown(text)}", "a string starting with nvmx1:, whole")
             shared = share.decode(text)
         except ScenarioError as refusal:
-            return self._refuse(Problem(str(refusal), what)) | Changed.PASTE
-        snapshot = self._take(shared.scenario, what)
+            return self._refuse(Problem.pasted(str(refusal))) | Changed.PASTE
+        snapshot = self._take(shared.scenario, pasted=True)
         if snapshot is None:
             return Changed.PROBLEM | Changed.PASTE
         self.base, self.values = shared.scenario, values_of(shared.scenario)
@@ -212,13 +219,16 @@ class LabState:
         self._show(snapshot, shared.step, said=True)
         return Changed.CONTROLS | Changed.RUN | Changed.PASTE
 
-    def _take(self, scenario: Scenario, what: str = "This combination") -> Snapshot | None:
+    def _take(self, scenario: Scenario, pasted: bool = False) -> Snapshot | None:
+        """The snapshot of `scenario`, or None and the problem: a share string's when
+        `pasted`, else a control's change (set back)."""
+        problem = Problem.pasted if pasted else Problem
         try:
             return take(scenario, self.plot_px)
         except ScenarioError as refusal:
-            self._refuse(Problem(str(refusal), what))
+            self._refuse(problem(str(refusal)))
         except Exception as error:  # noqa: BLE001 - shown in the panel, never a traceback
-            self._refuse(Problem(f"{type(error).__name__}: {error}", what, error))
+            self._refuse(problem(f"{type(error).__name__}: {error}", failure=error))
         return None
 
     def _refuse(self, problem: Problem) -> Changed:

@@ -273,7 +273,8 @@ class Lab(w.VBox):
     def _show_problem(self) -> None:
         problem = self.state.problem
         self.status.value = (status.engine_failed(problem.failure) if problem.failure
-                             else status.refused(problem.message, problem.what))
+                             else status.refused(problem.message, problem.what,
+                                            problem.set_back))
 
     def _show_paste_outcome(self) -> None:
         state = self.state
