@@ -49,8 +49,9 @@ class Changed(enum.Flag):
     WORLD = enum.auto()  # another world to step through (the same run)
     STEP = enum.auto()  # the step moved (the same run)
     WIDTH = enum.auto()  # the diagram's labels were placed anew for `plot_px`
-    PROBLEM = enum.auto()  # refused, or the engine failed: the status panel says so, and
-    # the controls go back to the run still shown (CONTROLS)
+    PROBLEM = enum.auto()  # refused, or the engine failed: the status panel says so.  With
+    # CONTROLS a control's change was set back to the run still shown; with PASTE a share
+    # string was refused and the lab is as it was, its controls included
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class LabState:
         self.snapshot: Snapshot = take(base, plot_px)
         self.problem: Problem | None = None
         self.notice: str | None = None  # what the lab did with a share string's step
-        self.step = self._opening(step, said=True)
+        self.step = self._opening(step, said=True)  # may set `notice`
 
     @classmethod
     def open(cls, source: str | Path | Scenario = "seed-interrupt", *,
@@ -152,15 +153,17 @@ class LabState:
     def _opening(self, step: int | None, said: bool = False) -> int:
         """`step` (clamped to the run), or without one the step the run's story starts at.
         A step the learner `said` (a share string's, Lab's argument) that had to be clamped
-        is told in `notice`, never clamped silently."""
-        self.notice = None
+        is told in `notice`, never clamped silently (the run shown clears it: `_show`)."""
         if step is None:
-            return self.snapshot.sequence.worlds[self.world].story_step
+            return self._story_step()
         if said and step != self._clamp(step):
             last = self.steps - 1
             self.notice = (f"step {step} was asked for, past the end of this run (steps "
                            f"0–{last}): the lab went to its last step, {last}")
         return self._clamp(step)
+
+    def _story_step(self) -> int:
+        return self.snapshot.sequence.worlds[self.world].story_step
 
     # -- a new configuration -----------------------------------------------------------------
     def set_control(self, key: str, value: object) -> Changed:
@@ -192,7 +195,7 @@ class LabState:
             return Changed.PROBLEM | Changed.CONTROLS
         self.values = asked
         # A learner who has not moved sees the new run's story too; one who has stays put.
-        moved = self.step != self._opening(None)
+        moved = self.step != self._story_step()
         self._show(snapshot, self.step if moved else None)
         return Changed.RUN
 
@@ -236,7 +239,7 @@ class LabState:
         return Changed.PROBLEM
 
     def _show(self, snapshot: Snapshot, step: int | None, said: bool = False) -> None:
-        self.snapshot, self.problem = snapshot, None
+        self.snapshot, self.problem, self.notice = snapshot, None, None
         self.step = self._opening(step, said)
 
     # -- the same run, another view ----------------------------------------------------------
