@@ -28,7 +28,7 @@ from ..limits import describe, shown
 from ..result import Result
 from ..scenario import Scenario, ScenarioError
 from ..scenarios import resolve
-from .changes import Change, changes, described
+from .changes import NAMING, Change, changes, changes_of, naming
 from .figure import MARGIN_X
 from .sequence import PLOT_PX, relabel
 from .settings import SETTING, edits_by_control, values_of
@@ -182,12 +182,15 @@ class LabState:
         asked = dict(values)
         edits: dict[str, object] = {}
         sources: dict[str, str] = {}  # which control asked for each edit, for an error
-        for key, edit in edits_by_control(self.base, asked).items():
+        by_control = edits_by_control(self.base, asked)
+        for key, edit in by_control.items():
             edits.update(edit)
             sources.update(dict.fromkeys(edit, f"the lab control {SETTING[key].label!r}"))
+        named = naming(self.base, changes_of(by_control, asked))
+        edits.update(named)
+        sources.update(dict.fromkeys(named, NAMING))
         try:
             scenario = self.base.with_overrides(edits, source=sources)
-            scenario = described(self.base, scenario, changes(self.base, asked))
         except ScenarioError as refusal:
             return self._refuse(Problem(str(refusal))) | Changed.CONTROLS
         snapshot = self._take(scenario)

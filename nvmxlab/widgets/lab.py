@@ -406,7 +406,7 @@ def _header(s: Scenario, made: tuple[Change, ...]) -> str:
                  "padding:2px 8px;margin:2px 0'><b>Changed by the controls</b> (as the title "
                  "lists): the diagram, the verdict and the share string show the changed run; "
                  "the text below describes the scenario before the changes.</div>")
-    # The texts carry the mark themselves: described() adds it to both whenever the controls
+    # The texts carry the mark themselves: naming() adds it to both whenever the controls
     # changed anything, and a pasted share string of a changed view brings it along.
     before = s.description.startswith(BEFORE) or s.explain.startswith(BEFORE)
     description = s.description.removeprefix(BEFORE)
