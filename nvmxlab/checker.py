@@ -35,6 +35,9 @@ class Comparison:
     late_after_pending_entry: bool = False
     # The bare-metal run that proved a delay (the interrupt raised later); else None.
     delayed_reference: Result | None = None
+    # The note among `notes` that says why L1's VM entry was refused (VM-instruction error 7
+    # for a control L0 does not offer), recognised by that fact; else "".
+    refused_entry: str = ""
 
     @property
     def reference(self) -> Result:
@@ -89,6 +92,7 @@ def compare(nested: Result, bare: Result, run_bare: RunBare) -> Comparison:
             c.delays.append(later)
     if c.mismatches and not nested.scenario.bugs:
         c.notes.extend(documented_differences(nested, bare))
+        c.refused_entry = _refused_control_note(nested)
     if loop_alike(nested, bare) and not c.mismatches:
         c.notes.append(f"both worlds livelock: bare metal loops the same way ({bare.loop}), "
                        f"so the loop is the scenario's own, not L0's; {bare.detail}")
@@ -280,13 +284,9 @@ def _immediate_exits(bare: Result) -> set[int]:
 def documented_differences(nested: Result, bare: Result) -> list[str]:
     """Known, documented ways a design differs from hardware, each recognised by a fact of the
     two runs (never by the words of a mismatch, never by a bug's name)."""
-    notes = []
+    notes = [note] if (note := _refused_control_note(nested)) else []
     policy, vmcs12 = nested.policy, nested.scenario.vmcs12
     old = policy in ("kvm-2011-vmx", "kvm-2011-svm")
-    if old and vmcs12["ack_interrupt_on_exit"] and _REFUSED in nested.l1_view:
-        notes.append(f"documented: {policy} does not offer VM_EXIT_ACK_INTR_ON_EXIT to L1 (the "
-                     "seed patch refuses it), so L1's VM entry fails with VM-instruction "
-                     "error 7; kvm-modern supports it")
     if policy == "kvm-2011-vmx" and _deferred_at_entry(nested.events):
         notes.append("documented: under kvm-2011-vmx an interrupt that arrives while "
                      "nested_run_pending, or that L1 left pending with its interrupt window open "
@@ -353,6 +353,19 @@ def documented_differences(nested: Result, bare: Result) -> list[str]:
                      "injection is delivered and reports the event in exit_int_info "
                      "(IDT-vectoring info); hardware VMX delivers it first")
     return notes
+
+
+def _refused_control_note(nested: Result) -> str:
+    """Why L1's VM entry failed with VM-instruction error 7, when the facts are a control the
+    policy does not offer (the 2011 code leaves VM_EXIT_ACK_INTR_ON_EXIT out) set in vmcs12
+    and L1 seeing that VMfail; else ""."""
+    policy = nested.policy
+    old = policy in ("kvm-2011-vmx", "kvm-2011-svm")
+    if old and nested.scenario.vmcs12["ack_interrupt_on_exit"] and _REFUSED in nested.l1_view:
+        return (f"documented: {policy} does not offer VM_EXIT_ACK_INTR_ON_EXIT to L1 (the seed "
+                "patch refuses it), so L1's VM entry fails with VM-instruction error 7; "
+                "kvm-modern supports it")
+    return ""
 
 
 def _halted(view: list[Observation]) -> bool:

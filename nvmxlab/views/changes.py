@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from ..limits import MAX_NAME
 from ..scenario import Scenario
 from . import timing
-from .settings import SETTING, SETTINGS
+from .settings import SETTINGS, edits_by_control
 
 CHANGED = ", changed: "
 THEN = "; then "
 BEFORE = "Before the changes in its name: "
+NAMING = "the lab's name for the changed scenario"  # the source of `naming`'s overrides
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,16 @@ def _shown(key: str, value: object) -> str:
 
 
 def changes(base: Scenario, values: Mapping[str, object]) -> tuple[Change, ...]:
-    """Each control whose value edits `base` (differs from what `base` implies, and asks for
-    an edit: "as the scenario says" asks for none), in the panel's order."""
+    """Each control whose value edits `base`, in the panel's order (see `changes_of`)."""
+    return changes_of(edits_by_control(base, values), values)
+
+
+def changes_of(by_control: Mapping[str, dict], values: Mapping[str, object]
+               ) -> tuple[Change, ...]:
+    """The changes `edits_by_control` found: each control whose value asks for an edit
+    ("as the scenario says" differs from no value, yet asks for none), in the panel's order."""
     return tuple(Change(s.key, s.label, _shown(s.key, values[s.key])) for s in SETTINGS
-                 if s.key in values and values[s.key] != SETTING[s.key].read(base)
-                 and s.edits(base, values[s.key]))
+                 if by_control.get(s.key))
 
 
 def name_for(base: Scenario, made: tuple[Change, ...]) -> str:
@@ -72,13 +78,13 @@ def _before(text: str) -> str:
     return text if not text or text.startswith(BEFORE) else BEFORE + text
 
 
-def described(base: Scenario, scenario: Scenario, made: tuple[Change, ...]) -> Scenario:
-    """`scenario` (base with the changes made) named for them, its description and
-    explanation marked as describing it before them; unchanged, `scenario` itself."""
+def naming(base: Scenario, made: tuple[Change, ...]) -> dict[str, str]:
+    """The overrides (from NAMING) that name the scenario with the changes `made` for them,
+    its description and explanation marked as describing it before them; unchanged, none."""
     if not made:
-        return scenario
-    return scenario.with_overrides({
+        return {}
+    return {
         "name": name_for(base, made),
         "description": _before(base.description),
         "explain": _before(base.explain.strip()) if base.explain else "",
-    }, source="the lab's name for the changed scenario")
+    }

@@ -28,7 +28,7 @@ from ..limits import describe, shown
 from ..result import Result
 from ..scenario import Scenario, ScenarioError
 from ..scenarios import resolve
-from .changes import Change, changes, described
+from .changes import NAMING, Change, changes, changes_of, naming
 from .figure import MARGIN_X
 from .sequence import PLOT_PX, relabel
 from .settings import SETTING, edits_by_control, values_of
@@ -49,8 +49,9 @@ class Changed(enum.Flag):
     WORLD = enum.auto()  # another world to step through (the same run)
     STEP = enum.auto()  # the step moved (the same run)
     WIDTH = enum.auto()  # the diagram's labels were placed anew for `plot_px`
-    PROBLEM = enum.auto()  # refused, or the engine failed: the status panel says so, and
-    # the controls go back to the run still shown (CONTROLS)
+    PROBLEM = enum.auto()  # refused, or the engine failed: the status panel says so.  With
+    # CONTROLS a control's change was set back to the run still shown; with PASTE a share
+    # string was refused and the lab is as it was, its controls included
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,15 @@ class Problem:
 
     message: str  # what `Lab.error` says
     what: str = "This combination"  # what was refused, as the status panel names it
+    # The controls went back to the run still shown (a control's change); else the lab was
+    # left as it was, controls and all (a paste).
+    set_back: bool = True
     failure: BaseException | None = None  # the engine's exception, when it failed
+
+    @classmethod
+    def pasted(cls, message: str, failure: BaseException | None = None) -> Problem:
+        """A share string refused, or failing in the engine: the lab is left as it was."""
+        return cls(message, "This share string", set_back=False, failure=failure)
 
 
 def opening(source: str | Path | Scenario, step: int | None, world: str | None
@@ -91,7 +100,7 @@ class LabState:
         self.snapshot: Snapshot = take(base, plot_px)
         self.problem: Problem | None = None
         self.notice: str | None = None  # what the lab did with a share string's step
-        self.step = self._opening(step, said=True)
+        self.step = self._opening(step, said=True)  # may set `notice`
 
     @classmethod
     def open(cls, source: str | Path | Scenario = "seed-interrupt", *,
@@ -144,15 +153,17 @@ class LabState:
     def _opening(self, step: int | None, said: bool = False) -> int:
         """`step` (clamped to the run), or without one the step the run's story starts at.
         A step the learner `said` (a share string's, Lab's argument) that had to be clamped
-        is told in `notice`, never clamped silently."""
-        self.notice = None
+        is told in `notice`, never clamped silently (the run shown clears it: `_show`)."""
         if step is None:
-            return self.snapshot.sequence.worlds[self.world].story_step
+            return self._story_step()
         if said and step != self._clamp(step):
             last = self.steps - 1
             self.notice = (f"step {step} was asked for, past the end of this run (steps "
                            f"0–{last}): the lab went to its last step, {last}")
         return self._clamp(step)
+
+    def _story_step(self) -> int:
+        return self.snapshot.sequence.worlds[self.world].story_step
 
     # -- a new configuration -----------------------------------------------------------------
     def set_control(self, key: str, value: object) -> Changed:
@@ -171,12 +182,15 @@ class LabState:
         asked = dict(values)
         edits: dict[str, object] = {}
         sources: dict[str, str] = {}  # which control asked for each edit, for an error
-        for key, edit in edits_by_control(self.base, asked).items():
+        by_control = edits_by_control(self.base, asked)
+        for key, edit in by_control.items():
             edits.update(edit)
             sources.update(dict.fromkeys(edit, f"the lab control {SETTING[key].label!r}"))
+        named = naming(self.base, changes_of(by_control, asked))
+        edits.update(named)
+        sources.update(dict.fromkeys(named, NAMING))
         try:
             scenario = self.base.with_overrides(edits, source=sources)
-            scenario = described(self.base, scenario, changes(self.base, asked))
         except ScenarioError as refusal:
             return self._refuse(Problem(str(refusal))) | Changed.CONTROLS
         snapshot = self._take(scenario)
@@ -184,7 +198,7 @@ class LabState:
             return Changed.PROBLEM | Changed.CONTROLS
         self.values = asked
         # A learner who has not moved sees the new run's story too; one who has stays put.
-        moved = self.step != self._opening(None)
+        moved = self.step != self._story_step()
         self._show(snapshot, self.step if moved else None)
         return Changed.RUN
 
@@ -196,15 +210,14 @@ class LabState:
     def restore(self, text: str) -> Changed:
         """Show what a share string describes: its scenario, settings, step and world.  A bad
         one leaves the state as it was, the problem naming the paste box."""
-        what = "This share string"
         try:
             if not share.is_shared(text):
                 raise ScenarioError("the paste box", "share string", "not a share string: "
                                     f"{shown(text)}", "a string starting with nvmx1:, whole")
             shared = share.decode(text)
         except ScenarioError as refusal:
-            return self._refuse(Problem(str(refusal), what)) | Changed.PASTE
-        snapshot = self._take(shared.scenario, what)
+            return self._refuse(Problem.pasted(str(refusal))) | Changed.PASTE
+        snapshot = self._take(shared.scenario, pasted=True)
         if snapshot is None:
             return Changed.PROBLEM | Changed.PASTE
         self.base, self.values = shared.scenario, values_of(shared.scenario)
@@ -212,13 +225,16 @@ class LabState:
         self._show(snapshot, shared.step, said=True)
         return Changed.CONTROLS | Changed.RUN | Changed.PASTE
 
-    def _take(self, scenario: Scenario, what: str = "This combination") -> Snapshot | None:
+    def _take(self, scenario: Scenario, pasted: bool = False) -> Snapshot | None:
+        """The snapshot of `scenario`, or None and the problem: a share string's when
+        `pasted`, else a control's change (set back)."""
+        problem = Problem.pasted if pasted else Problem
         try:
             return take(scenario, self.plot_px)
         except ScenarioError as refusal:
-            self._refuse(Problem(str(refusal), what))
+            self._refuse(problem(str(refusal)))
         except Exception as error:  # noqa: BLE001 - shown in the panel, never a traceback
-            self._refuse(Problem(f"{type(error).__name__}: {error}", what, error))
+            self._refuse(problem(f"{type(error).__name__}: {error}", failure=error))
         return None
 
     def _refuse(self, problem: Problem) -> Changed:
@@ -226,7 +242,7 @@ class LabState:
         return Changed.PROBLEM
 
     def _show(self, snapshot: Snapshot, step: int | None, said: bool = False) -> None:
-        self.snapshot, self.problem = snapshot, None
+        self.snapshot, self.problem, self.notice = snapshot, None, None
         self.step = self._opening(step, said)
 
     # -- the same run, another view ----------------------------------------------------------

@@ -43,15 +43,18 @@ MAX_EVENTS = 2000  # per world; a livelocked run can hold 200 000 steps, no figu
 ARROW_CATEGORIES = ("exit", "exit_emulated", "entry", "entry_emulated", "inject", "source",
                     "fail")
 MARK_TRACES = ("marks", "labelled")  # categories without labels, then those with
-DATA_TRACES = ("panels", "grid", "windows", "running", "if_off",
-               *(f"arrow:{k}" for k in ARROW_CATEGORIES), *MARK_TRACES, "ticks")
+# The data drawn beneath the step cursor, and over it (the marks and the ticks carry text).
+UNDER_CURSOR = ("panels", "grid", "windows", "running", "if_off",
+                *(f"arrow:{k}" for k in ARROW_CATEGORIES))
+OVER_CURSOR = (*MARK_TRACES, "ticks")
+DATA_TRACES = (*UNDER_CURSOR, *OVER_CURSOR)
 CURSOR_TRACES = ("titles", "veil", "cursor", "focus")
 LEGEND_TRACES = tuple(f"legend:{c.key}" for c in CATEGORIES)
 # The order the traces are drawn in, each over the ones before.  The cursor's dotted line runs
 # beneath the marks and every text (a line drawn through "raise 0x30" or a panel's title
 # cuts it in two); the veil over what is still to come and the focus disc stay on top.
-TRACE_NAMES = (*DATA_TRACES[:-len(MARK_TRACES) - 1], "cursor", *MARK_TRACES, "ticks",
-               *(name for name in CURSOR_TRACES if name != "cursor"), *LEGEND_TRACES)
+TRACE_NAMES = (*UNDER_CURSOR, "cursor", *OVER_CURSOR, "titles", "veil", "focus",
+               *LEGEND_TRACES)
 TRACE_INDEX = {name: i for i, name in enumerate(TRACE_NAMES)}
 # What a mark trace holds per point besides x and y; the PYTHON_KEYS stay in Python: a mark's
 # category, and how far its label reaches left and right (x units, None without a label).

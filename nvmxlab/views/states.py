@@ -56,6 +56,11 @@ def _level_label(s: VcpuState) -> str:
     level = s.level(name)
     if name == "L1" and s.l2_halted_by_l1:
         return _blocking_label(level)
+    return _own_label(name, level)
+
+
+def _own_label(name: str, level) -> str:
+    """What level `name` is doing, whatever it keeps blocked."""
     if level.activity == HLT:
         return f"{name} halted" + (" (HLT)" if name == "L2" else "")
     if name == "L1" and level.stream == "exit_handler":
@@ -66,12 +71,11 @@ def _level_label(s: VcpuState) -> str:
 
 
 def _blocking_label(l1) -> str:
-    """L1's state while it keeps L2's vCPU blocked."""
-    if l1.activity == HLT:
-        return f"L1 halted · {L2_BLOCKED}"
-    if l1.stream == "exit_handler":
+    """L1's state while it keeps L2's vCPU blocked: its own, and the block.  The exit
+    handler's run is then L1 idle in kvm_vcpu_block(), which the label says instead."""
+    if l1.activity != HLT and l1.stream == "exit_handler":
         return L1_BLOCKING + ("" if l1.rflags_if else ", IF = 0")
-    return f"{STREAMS['L1'][l1.stream]} · {L2_BLOCKED}"
+    return f"{_own_label('L1', l1)} · {L2_BLOCKED}"
 
 
 def _window_note(windows: frozenset[str], vmcses: tuple[str, ...]) -> str:

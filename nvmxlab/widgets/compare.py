@@ -90,7 +90,7 @@ def _why(c: Comparison) -> str:
     failed = failed_entries(c.nested)
     if not failed:
         return ""
-    notes = [n.removeprefix("documented: ") for n in c.notes if "VM entry fails" in n]
+    notes = [c.refused_entry.removeprefix("documented: ")] if c.refused_entry else []
     return " ".join(f"{line}." for line in [*failed, *notes])
 
 

@@ -18,6 +18,9 @@ from ..views.settings import MAX_STI_DELAY, SETTING, Setting, sti_index
 class ControlSpec:
     setting: Setting  # what the control's value means
     make: Callable[[Scenario], w.ValueWidget]  # the widget, at the base scenario's value
+    # The traits besides the value that the base scenario decides (options, max, disabled):
+    # what `lay_out` sets on a control when another base is shown, without building a widget.
+    laid_out: Callable[[Scenario], dict[str, object]] = lambda s: {}
 
     @property
     def key(self) -> str:
@@ -31,38 +34,54 @@ def _checkbox(key: str, tooltip: str) -> ControlSpec:
         layout=w.Layout(width="auto")))
 
 
-def _sti_slider(s: Scenario) -> w.IntSlider:
+def _sti_laid_out(s: Scenario) -> dict[str, object]:
     i = sti_index(s)
+    return {"max": max(MAX_STI_DELAY, i or 0), "disabled": i is None}
+
+
+def _sti_slider(s: Scenario) -> w.IntSlider:
     return w.IntSlider(
-        value=i or 0, min=0, max=max(MAX_STI_DELAY, i or 0),
+        value=sti_index(s) or 0, min=0, **_sti_laid_out(s),
         description=SETTING["l1.sti_delay"].label,
         tooltip="How many instructions L1's exit handler runs (with IF = 0, as every VM exit "
                 "leaves it) before STI lets an interrupt in",
-        disabled=i is None, continuous_update=False, style={"description_width": "initial"})
+        continuous_update=False, style={"description_width": "initial"})
 
 
 def _policy(s: Scenario) -> w.Dropdown:
-    return w.Dropdown(options=list(POLICIES), value=s.policy,
+    return w.Dropdown(**_policy_laid_out(s), value=s.policy,
                       description=SETTING["policy"].label,
                       tooltip="Which KVM design L0 runs: the 2011 nested VMX patch, the 2011 "
                               "nested SVM shape, or today's KVM",
                       style={"description_width": "initial"})
 
 
+def _policy_laid_out(s: Scenario) -> dict[str, object]:
+    return {"options": list(POLICIES)}
+
+
+def _bugs_laid_out(s: Scenario) -> dict[str, object]:
+    return {"options": list(BUGS)}
+
+
 def _bugs(s: Scenario) -> w.SelectMultiple:
     # Wide enough for the longest bug's name at a projector's font size: a cut name
     # ("complete-interrupts-in-guest-r…") cannot be looked up in the bug list.
     longest = max(len(name) for name in BUGS)
-    return w.SelectMultiple(options=list(BUGS), value=tuple(s.bugs), rows=len(BUGS),
+    return w.SelectMultiple(**_bugs_laid_out(s), value=tuple(s.bugs), rows=len(BUGS),
                             description=SETTING["bugs"].label,
                             tooltip="Mistakes real KVM made; ctrl-click to switch several on",
                             style={"description_width": "initial"},
                             layout=w.Layout(width=f"calc({longest}ch + 9em)", max_width="100%"))
 
 
+def _timing_laid_out(s: Scenario) -> dict[str, object]:
+    return {"options": timing.options(s), "disabled": not s.interrupts}
+
+
 def _timing(s: Scenario) -> w.Dropdown:
-    return w.Dropdown(options=timing.options(s), value=timing.current(s),
-                      description=SETTING["timing"].label, disabled=not s.interrupts,
+    return w.Dropdown(**_timing_laid_out(s), value=timing.current(s),
+                      description=SETTING["timing"].label,
                       tooltip="When the scenario's first interrupt is raised",
                       style={"description_width": "initial"})
 
@@ -77,10 +96,10 @@ SPECS: tuple[ControlSpec, ...] = (
     _checkbox("l2.rflags_if",
               "L2's interrupt flag when it starts: with IF = 0 L2 cannot take interrupts "
               "through its own IDT."),
-    ControlSpec(SETTING["timing"], _timing),
-    ControlSpec(SETTING["l1.sti_delay"], _sti_slider),
-    ControlSpec(SETTING["policy"], _policy),
-    ControlSpec(SETTING["bugs"], _bugs),
+    ControlSpec(SETTING["timing"], _timing, _timing_laid_out),
+    ControlSpec(SETTING["l1.sti_delay"], _sti_slider, _sti_laid_out),
+    ControlSpec(SETTING["policy"], _policy, _policy_laid_out),
+    ControlSpec(SETTING["bugs"], _bugs, _bugs_laid_out),
 )
 
 
@@ -107,16 +126,28 @@ def panel(controls: dict[str, w.ValueWidget]) -> w.Widget:
     ], layout=w.Layout(flex_flow="row wrap"))
 
 
-def sync(controls: dict[str, w.ValueWidget], base: Scenario,
-         values: dict[str, object]) -> None:
-    """Show `values` (by key) on controls laid out for `base`: after restoring a share string,
-    or when a refused change is set back to the run shown."""
+def lay_out(controls: dict[str, w.ValueWidget], base: Scenario) -> None:
+    """Lay the controls out for another base scenario (a share string restored): the options,
+    bounds and enabled states it decides.  Only traits that differ are set: setting a
+    dropdown's options resets its value."""
     for spec in SPECS:
-        fresh = spec.make(base)
         widget = controls[spec.key]
-        if hasattr(fresh, "options") and list(widget.options) != list(fresh.options):
-            widget.options = fresh.options
-        for trait in ("max", "disabled"):
-            if hasattr(fresh, trait):
-                setattr(widget, trait, getattr(fresh, trait))
-        widget.value = values[spec.key]
+        for trait, value in spec.laid_out(base).items():
+            if _shown(widget, trait) != _shown_as(trait, value):
+                setattr(widget, trait, value)
+
+
+def _shown(widget: w.ValueWidget, trait: str) -> object:
+    return _shown_as(trait, getattr(widget, trait))
+
+
+def _shown_as(trait: str, value: object) -> object:
+    # A widget keeps its options as a tuple of what it was given: compare them as tuples.
+    return tuple(value) if trait == "options" else value  # type: ignore[arg-type]
+
+
+def set_values(controls: dict[str, w.ValueWidget], values: dict[str, object]) -> None:
+    """Show `values` (by key) on the controls as laid out: after a share string is restored,
+    or when a refused change is set back to the run shown."""
+    for key, widget in controls.items():
+        widget.value = values[key]

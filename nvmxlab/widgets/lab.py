@@ -256,7 +256,9 @@ class Lab(w.VBox):
             self.paste_outcome.value = ""  # a later change: what was loaded is no longer shown
         if Changed.CONTROLS in changed:
             with self._quietly():
-                ctl.sync(self.controls, self.state.base, self.state.values)
+                if Changed.PROBLEM not in changed:  # a new base, not a change set back
+                    ctl.lay_out(self.controls, self.state.base)
+                ctl.set_values(self.controls, self.state.values)
                 self.world_toggle.value = self.state.world
         if Changed.RUN in changed:
             self._show_run()
@@ -271,7 +273,8 @@ class Lab(w.VBox):
     def _show_problem(self) -> None:
         problem = self.state.problem
         self.status.value = (status.engine_failed(problem.failure) if problem.failure
-                             else status.refused(problem.message, problem.what))
+                             else status.refused(problem.message, problem.what,
+                                            problem.set_back))
 
     def _show_paste_outcome(self) -> None:
         state = self.state
@@ -403,7 +406,9 @@ def _header(s: Scenario, made: tuple[Change, ...]) -> str:
                  "padding:2px 8px;margin:2px 0'><b>Changed by the controls</b> (as the title "
                  "lists): the diagram, the verdict and the share string show the changed run; "
                  "the text below describes the scenario before the changes.</div>")
-    before = made or s.description.startswith(BEFORE) or s.explain.startswith(BEFORE)
+    # The texts carry the mark themselves: naming() adds it to both whenever the controls
+    # changed anything, and a pasted share string of a changed view brings it along.
+    before = s.description.startswith(BEFORE) or s.explain.startswith(BEFORE)
     description = s.description.removeprefix(BEFORE)
     if description:
         mark = "<i>Before the changes:</i> " if before else ""

@@ -64,9 +64,11 @@ def verdict(snap: Snapshot, notice: str | None = None) -> str:
     return _box(GOOD if c.ok else BAD, body)
 
 
-def refused(message: str, what: str = "This combination") -> str:
-    kept = ("the lab still shows the last run" if what != "This combination"
-            else "the controls are set back to the run the lab still shows")
+def refused(message: str, what: str, set_back: bool) -> str:
+    """`what` refused, and whether the controls went back to the run shown (`set_back`) or
+    the lab was left as it was."""
+    kept = ("the controls are set back to the run the lab still shows" if set_back
+            else "the lab still shows the last run")
     return _box(BAD, f"<b>✗ {html.escape(what)} is refused</b> ({kept}):<br>"
                      f"<code>{html.escape(message)}</code>")
 

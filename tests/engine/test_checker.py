@@ -178,3 +178,16 @@ def test_a_proved_delay_is_listed_against_the_bare_metal_run_that_proved_it():
     text = formats.comparison_text(c)
     assert "bare metal (the NMI raised at L1:4, where nested took it):" in text
     assert "≠" not in text
+
+
+def test_a_vm_entry_refused_for_a_control_the_policy_lacks_is_a_fact_of_the_comparison():
+    c = nvmxlab.check(nvmxlab.load_bundled("ack-on-exit-refused"))  # kvm-2011-vmx, ack on
+    assert c.refused_entry.startswith("documented: kvm-2011-vmx does not offer "
+                                      "VM_EXIT_ACK_INTR_ON_EXIT")
+    assert c.refused_entry in c.notes
+
+
+def test_a_vm_entry_refused_for_a_reason_of_its_own_is_no_refused_control():
+    # NMI-window exiting without virtual NMIs: L1's VM entry fails on bare metal too.
+    c = nvmxlab.check(nvmxlab.load_bundled("nmi-controls-invalid"))
+    assert c.refused_entry == ""

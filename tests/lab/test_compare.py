@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
+import nvmxlab
 from nvmxlab.observations import ENTRY, ObservedInterrupt
-from nvmxlab.widgets.compare import SAME_SHOWN, l1_rows
+from nvmxlab.widgets.compare import SAME_SHOWN, _why, l1_rows
 
 DIFFERS = "<td>≠</td>"  # the first cell of a row whose observations differ
 
@@ -94,3 +96,13 @@ def test_a_count_of_one_is_singular(lab):
     lab.compare.choice.value = "ack"
     table = lab.compare.output.value
     assert "1 hardware exit to L0" in table and "1 hardware exits" not in table
+
+
+def test_why_an_entry_failed_is_read_from_the_comparison_not_from_the_words_of_its_notes():
+    refused = nvmxlab.check(nvmxlab.load_bundled("ack-on-exit-refused"))
+    reason = refused.refused_entry.removeprefix("documented: ")
+    assert reason in _why(refused)
+    worded = dataclasses.replace(refused, refused_entry="",
+                                 notes=["documented: here a VM entry fails for no reason"])
+    assert "VM entry fails for no reason" not in _why(worded)
+    assert "VMLAUNCH failed" in _why(worded)  # the failed entry itself is still said

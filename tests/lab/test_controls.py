@@ -170,3 +170,26 @@ def test_a_new_lab_gives_the_page_its_figures_with_their_data(lab):
         made = [trace.get("x") or [] for trace in fig._widget_data]
         assert made == [list(trace.x or ()) for trace in fig.data]
         assert any(made)
+
+
+def _open_widgets() -> int:
+    """How many widgets the kernel holds open (each is a comm): ipywidgets 8 keeps them in
+    `widget._instances` (`Widget.widgets` is its deprecated name)."""
+    from ipywidgets.widgets import widget
+
+    return len(widget._instances)
+
+
+def test_a_refused_change_set_back_leaves_no_new_widget_open(lab):
+    lab.controls["policy"].value = "kvm-modern"
+    before = _open_widgets()
+    lab.controls["bugs"].value = ("no-req-event-rearm",)  # refused under kvm-modern: set back
+    assert lab.error is not None and lab.controls["bugs"].value == ()
+    assert _open_widgets() == before
+
+
+def test_a_policy_change_leaves_no_new_widget_open(lab):
+    before = _open_widgets()
+    lab.controls["policy"].value = "kvm-modern"
+    assert lab.error is None and lab.scenario.policy == "kvm-modern"
+    assert _open_widgets() == before

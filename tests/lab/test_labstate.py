@@ -316,3 +316,14 @@ def test_after_any_actions_the_state_shows_one_consistent_run(actions):
     shared = share.decode(state.share_string)
     assert (shared.scenario, shared.step, shared.mode) == (state.scenario, state.step,
                                                            state.world)
+
+
+def test_a_refused_control_is_a_problem_whose_controls_were_set_back(state):
+    state.set_control("policy", "kvm-modern")
+    state.set_control("bugs", ("no-req-event-rearm",))
+    assert state.problem.set_back
+
+
+def test_a_refused_paste_is_a_problem_that_left_the_controls_as_they_were(state):
+    state.paste("nvmx1:not-base64!")
+    assert not state.problem.set_back

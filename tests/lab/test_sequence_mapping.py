@@ -295,3 +295,13 @@ def test_l1s_exit_handler_shows_if_0_on_its_lane_until_sti(seed_data):
     sti = next(i for i, e in enumerate(seed_data.worlds["bare"].events)
                if e.level == "L1" and e.kind == "retire" and e.name == "sti")
     assert not seed_data.worlds["bare"].states[sti].interrupts_off
+
+
+def test_every_trace_is_drawn_once_and_the_cursor_beneath_the_marks_and_ticks():
+    from nvmxlab.views.sequence import CURSOR_TRACES, DATA_TRACES, LEGEND_TRACES, TRACE_NAMES
+
+    assert sorted(TRACE_NAMES) == sorted({*DATA_TRACES, *CURSOR_TRACES, *LEGEND_TRACES})
+    cursor = TRACE_INDEX["cursor"]
+    assert all(TRACE_INDEX[n] > cursor for n in (*MARK_TRACES, "ticks", "titles"))
+    assert all(TRACE_INDEX[n] < cursor for n in DATA_TRACES
+               if n not in (*MARK_TRACES, "ticks"))

@@ -135,3 +135,11 @@ def test_the_paste_outcome_is_cleared_by_the_next_change(lab, seed):
     lab.paste_box.value = share.encode(seed, step=4)
     lab.controls[PIN].value = False
     assert lab.paste_outcome.value == ""
+
+
+def test_the_notice_stays_with_its_run_through_steps_and_a_refused_change(seed):
+    state = LabState.open(share.encode(seed, step=500))
+    state.set_step(3)
+    state.set_control("bugs", ("ack-before-exit",))  # refused under kvm-2011-vmx
+    assert state.problem is not None  # the same run stays shown, and what was said of it
+    assert "step 500 was asked for" in state.notice
